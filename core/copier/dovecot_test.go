@@ -1,0 +1,213 @@
+package copier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"mailmover/core/dovecottest"
+	"mailmover/core/failure"
+	"mailmover/core/imapstore"
+	"mailmover/core/sample"
+)
+
+// migrate plans and runs a migration, failing the test on error.
+func migrate(t *testing.T, src, dst *imapstore.Config, stateDir string) (*Plan, *Result) {
+	t.Helper()
+	ctx := context.Background()
+	se, de := IMAP(src), IMAP(dst)
+	plan, err := MakePlan(ctx, se, de, Options{})
+	if err != nil {
+		t.Fatalf("MakePlan: %v", err)
+	}
+	res, err := Run(ctx, se, de, plan, Options{StateDir: stateDir}, nil)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return plan, res
+}
+
+// mapped returns the source snapshot re-keyed by the target folder of the plan.
+func mapped(t *testing.T, plan *Plan, snap map[string][]snapMsg) map[string][]snapMsg {
+	out := map[string][]snapMsg{}
+	for _, f := range plan.Included() {
+		out[f.Target] = append(out[f.Target], snap[f.Source.Name]...)
+	}
+	for k := range out {
+		slices.SortFunc(out[k], func(a, b snapMsg) int { return strings.Compare(a.String(), b.String()) })
+	}
+	return out
+}
+
+func TestMigrateDovecot(t *testing.T) {
+	t.Parallel()
+	corpus := sample.New(sample.Options{Seed: 7, Messages: 150, MaxAttachment: 600 << 10})
+	for _, tc := range []struct{ from, to dovecottest.Flavour }{
+		{dovecottest.Modern, dovecottest.Courier},
+		{dovecottest.Courier, dovecottest.Modern},
+	} {
+		t.Run(fmt.Sprintf("%v-to-%v", tc.from, tc.to), func(t *testing.T) {
+			t.Parallel()
+			ss := dovecottest.Start(t, dovecottest.Options{Flavour: tc.from})
+			ds := dovecottest.Start(t, dovecottest.Options{Flavour: tc.to})
+			src, dst := account(ss, "alice", "alice-pw"), account(ds, "alice", "alice-pw")
+			load(t, src, corpus)
+			before := snapshot(t, src)
+			stateDir := t.TempDir()
+
+			plan, res := migrate(t, src, dst, stateDir)
+			if !res.Complete() {
+				t.Fatalf("first run not complete: %+v", res.Problems)
+			}
+			if res.Progress.Copied != corpus.Len() {
+				t.Errorf("first run copied %d; want %d", res.Progress.Copied, corpus.Len())
+			}
+			after := snapshot(t, src)
+			if fmt.Sprint(before) != fmt.Sprint(after) {
+				t.Errorf("the source changed during the migration")
+			}
+			want := mapped(t, plan, before)
+			got := snapshot(t, dst)
+			for name, msgs := range want {
+				if fmt.Sprint(got[name]) != fmt.Sprint(msgs) {
+					t.Errorf("target folder %q = %d messages %v; want %d %v", name, len(got[name]), got[name], len(msgs), msgs)
+				}
+			}
+			ctx := context.Background()
+			v, err := Verify(ctx, IMAP(src), IMAP(dst), plan)
+			if err != nil || !v.OK() {
+				t.Fatalf("Verify = %+v, %v; want OK", v, err)
+			}
+
+			// A re-run copies nothing.
+			_, res2 := migrate(t, src, dst, stateDir)
+			if res2.Progress.Copied != 0 || !res2.Complete() {
+				t.Errorf("re-run copied %d, problems %v; want 0, none", res2.Progress.Copied, res2.Problems)
+			}
+			// A re-run with lost state copies nothing either (identity matching).
+			_, res3 := migrate(t, src, dst, t.TempDir())
+			if res3.Progress.Copied != 0 || res3.Progress.Existing != corpus.Len() {
+				t.Errorf("re-run without state copied %d, found %d; want 0, %d", res3.Progress.Copied, res3.Progress.Existing, corpus.Len())
+			}
+
+			// A flag changed on the source comes over; a new message too.
+			c := dial(t, src)
+			if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Store(imap.SeqSetNum(1), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagFlagged, "$Mailmover-Test"}}, nil).Close(); err != nil {
+				t.Fatal(err)
+			}
+			msg := "From: a@example.com\r\nSubject: late arrival\r\nMessage-ID: <late@example.com>\r\n\r\nhello\r\n"
+			ac := c.Append("INBOX", int64(len(msg)), nil)
+			ac.Write([]byte(msg))
+			ac.Close()
+			if _, err := ac.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+			_, res4 := migrate(t, src, dst, stateDir)
+			if res4.Progress.Copied != 1 || res4.Progress.FlagsUpdated != 1 {
+				t.Errorf("delta run copied %d, updated flags of %d; want 1, 1", res4.Progress.Copied, res4.Progress.FlagsUpdated)
+			}
+			v, err = Verify(ctx, IMAP(src), IMAP(dst), plan)
+			if err != nil || !v.OK() {
+				t.Fatalf("Verify after delta = %+v, %v; want OK", v, err)
+			}
+		})
+	}
+}
+
+func dial(t *testing.T, cfg *imapstore.Config) *imapclient.Client {
+	t.Helper()
+	c, err := imapclient.DialTLS(cfg.Addr(), &imapclient.Options{TLSConfig: tlsFor(t, cfg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Login(cfg.Username, cfg.Password).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestMigrateConnectionCuts drops connections mid-transfer, several times, on
+// both sides: after re-runs every message is there exactly once.
+func TestMigrateConnectionCuts(t *testing.T) {
+	t.Parallel()
+	ss := dovecottest.Start(t, dovecottest.Options{Flavour: dovecottest.Modern})
+	ds := dovecottest.Start(t, dovecottest.Options{Flavour: dovecottest.Modern})
+	src, dst := account(ss, "alice", "alice-pw"), account(ds, "alice", "alice-pw")
+	corpus := sample.New(sample.Options{Seed: 11, Messages: 120, MaxAttachment: 300 << 10})
+	load(t, src, corpus)
+	before := snapshot(t, src)
+	srcFault := &faultDialer{limit: 180 << 10}
+	srcFault.cuts.Store(4)
+	dstFault := &faultDialer{limit: 90 << 10}
+	dstFault.cuts.Store(4)
+	src.Dialer, dst.Dialer = srcFault.dial, dstFault.dial
+	stateDir := t.TempDir()
+	ctx := context.Background()
+	var plan *Plan
+	var err error
+	for i := 0; i < 6; i++ {
+		plan, err = MakePlan(ctx, IMAP(src), IMAP(dst), Options{})
+		if err != nil {
+			continue
+		}
+		var res *Result
+		res, err = Run(ctx, IMAP(src), IMAP(dst), plan, Options{StateDir: stateDir, Retries: 2}, nil)
+		if err == nil && res.Complete() {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("still failing after re-runs: %v", err)
+	}
+	src.Dialer, dst.Dialer = nil, nil
+	got := snapshot(t, dst)
+	for name, msgs := range mapped(t, plan, before) {
+		if fmt.Sprint(got[name]) != fmt.Sprint(msgs) {
+			t.Errorf("target folder %q = %d messages; want %d exactly once each", name, len(got[name]), len(msgs))
+		}
+	}
+}
+
+func TestDialErrors(t *testing.T) {
+	t.Parallel()
+	s := dovecottest.Start(t, dovecottest.Options{})
+	ctx := context.Background()
+	wrongPW := account(s, "alice", "not-the-password")
+	untrusted := account(s, "alice", "alice-pw")
+	untrusted.CAPEM = nil
+	closed := account(s, "alice", "alice-pw")
+	closed.Port = 1 // nothing listens there
+	for _, tc := range []struct {
+		name string
+		cfg  *imapstore.Config
+		want failure.Kind
+	}{
+		{"wrong password", wrongPW, failure.Auth},
+		{"untrusted certificate", untrusted, failure.TLS},
+		{"closed port", closed, failure.Connection},
+	} {
+		_, err := imapstore.Open(ctx, tc.cfg)
+		if got := failure.KindOf(err); got != tc.want {
+			t.Errorf("Open(%q) = %v (kind %v); want kind %v", tc.name, err, got, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), tc.cfg.Password) {
+			t.Errorf("Open(%q) error %q reveals the password", tc.name, err)
+		}
+		if tc.want == failure.TLS {
+			var ce *imapstore.CertError
+			if !errors.As(err, &ce) || ce.Fingerprint == "" {
+				t.Errorf("Open(%q) = %v; want a *CertError with a fingerprint", tc.name, err)
+			}
+		}
+	}
+}

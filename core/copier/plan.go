@@ -1,0 +1,210 @@
+package copier
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"mailmover/core/store"
+)
+
+// Options tune a migration.
+type Options struct {
+	// Exclude and Include filter source folders by display name ("Projects/*", "Trash").
+	Exclude, Include []string
+	// Rename maps a source folder name to the target name the user chose.
+	Rename map[string]string
+	// Connections is how many folders are copied at once (default 2).
+	Connections int
+	// BatchMessages and BatchBytes bound one MULTIAPPEND (default 50 and 8 MiB).
+	BatchMessages int
+	BatchBytes    int64
+	// StateDir holds the sync state and journal (required for Run).
+	StateDir string
+	// Retries is how many times a folder is retried after a lost connection (default 8).
+	Retries int
+}
+
+func (o *Options) connections() int {
+	if o.Connections <= 0 {
+		return 2
+	}
+	return o.Connections
+}
+
+func (o *Options) batchMessages() int {
+	if o.BatchMessages <= 0 {
+		return 50
+	}
+	return o.BatchMessages
+}
+
+func (o *Options) batchBytes() int64 {
+	if o.BatchBytes <= 0 {
+		return 8 << 20
+	}
+	return o.BatchBytes
+}
+
+func (o *Options) retries() int {
+	if o.Retries <= 0 {
+		return 8
+	}
+	return o.Retries
+}
+
+// FolderPlan is what happens to one source folder.
+type FolderPlan struct {
+	Source store.Folder
+	// Target is the target mailbox name; TargetPath its hierarchy.
+	Target     string
+	TargetPath []string
+	// SpecialUse is the folder's use, declared or guessed from its name.
+	SpecialUse string
+	// Exists reports whether the target folder is already there (merged into), else it is created.
+	Exists       bool
+	TargetFolder store.Folder
+	// Include is false for folders the user left out.
+	Include bool
+	// Note explains a renamed or excluded folder.
+	Note string
+}
+
+// Plan is what a migration will do, computed before anything is written.
+type Plan struct {
+	Source, Target Info
+	Folders        []FolderPlan
+	// Messages and Bytes total the included source folders.
+	Messages int
+	Bytes    int64
+	// Warnings are things the user should know before starting.
+	Warnings []string
+}
+
+// Included returns the folders that will be copied.
+func (p *Plan) Included() []FolderPlan {
+	var out []FolderPlan
+	for _, f := range p.Folders {
+		if f.Include {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Creates counts the target folders that will be created.
+func (p *Plan) Creates() int {
+	n := 0
+	for _, f := range p.Included() {
+		if !f.Exists {
+			n++
+		}
+	}
+	return n
+}
+
+// MakePlan connects to both sides, reads their folders and decides the mapping.
+func MakePlan(ctx context.Context, src, dst Endpoint, opts Options) (*Plan, error) {
+	sc, err := src.Dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer sc.Close()
+	tc, err := dst.Dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tc.Close()
+	return planWith(ctx, src, dst, sc, tc, opts)
+}
+
+func planWith(ctx context.Context, src, dst Endpoint, sc Conn, tc TargetConn, opts Options) (*Plan, error) {
+	sf, err := sc.Folders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tf, err := tc.Folders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sortFolders(sf)
+	p := &Plan{Source: info(src.Name, sc), Target: info(dst.Name, tc)}
+	if q, err := tc.Quota(ctx); err == nil {
+		p.Target.Quota = q
+	}
+	p.Target.SizeLimit = tc.AppendLimit()
+	p.Target.Multi = tc.CanMultiAppend()
+	prefix, delim := tc.Layout()
+	p.Folders = mapFolders(sf, tf, Layout{Prefix: prefix, Delim: delim}, &opts)
+	for i := range p.Folders {
+		f := &p.Folders[i]
+		if f.Source.Size < 0 && f.Include && f.Source.Messages > 0 {
+			// The server does not tell folder sizes: add them up.
+			if _, err := sc.OpenFolder(ctx, f.Source.Name, true); err != nil {
+				return nil, err
+			}
+			infos, err := sc.List(ctx)
+			if err != nil {
+				return nil, err
+			}
+			var n int64
+			for _, m := range infos {
+				n += m.Size
+			}
+			f.Source.Size = n
+		}
+		if f.Include {
+			p.Messages += max(f.Source.Messages, 0)
+			p.Bytes += max(f.Source.Size, 0)
+		}
+		if f.Note != "" && f.Note != "excluded" {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s", f.Source.DisplayName(), f.Note))
+		}
+	}
+	if q := p.Target.Quota; q != nil && q.Limit > 0 && q.Limit-q.Used < p.Bytes {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("the new mailbox has %s free but the old one holds %s: raise the quota or leave folders out", humanBytes(q.Limit-q.Used), humanBytes(p.Bytes)))
+	}
+	return p, nil
+}
+
+func info(name string, c Conn) Info {
+	prefix, delim := c.Layout()
+	in := Info{Name: name, Prefix: prefix, Delim: string(delim)}
+	if s, ok := c.(interface{ CapList() []string }); ok {
+		in.Caps = s.CapList()
+	}
+	return in
+}
+
+// sortFolders puts INBOX first, then special-use folders, then the rest by path.
+func sortFolders(fs []store.Folder) {
+	rank := func(f store.Folder) int {
+		if len(f.Path) == 1 && strings.EqualFold(f.Path[0], "INBOX") {
+			return 0
+		}
+		if specialUse(f) != "" {
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(fs, func(a, b store.Folder) int {
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+}
+
+// humanBytes formats a byte count for people.
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

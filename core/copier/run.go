@@ -1,0 +1,701 @@
+package copier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"mailmover/core/failure"
+	"mailmover/core/imapstore"
+	"mailmover/core/state"
+	"mailmover/core/store"
+)
+
+// EventKind says what an Event reports.
+type EventKind int
+
+const (
+	// EventStart: totals are known, nothing is written yet.
+	EventStart EventKind = iota
+	// EventFolderStart: a folder is being compared and copied.
+	EventFolderStart
+	// EventProgress: messages were copied or found already there.
+	EventProgress
+	// EventFolderDone: a folder is finished (Folder and FolderResult set).
+	EventFolderDone
+	// EventProblem: something was not copied (Problem set).
+	EventProblem
+	// EventReconnect: a connection was lost or throttled; retrying after a pause.
+	EventReconnect
+	// EventDone: the run is over.
+	EventDone
+)
+
+var eventNames = [...]string{"start", "folder-start", "progress", "folder-done", "problem", "reconnect", "done"}
+
+func (k EventKind) String() string { return eventNames[k] }
+
+// MarshalText encodes the kind by name.
+func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// Progress is a snapshot of a run's counters.
+type Progress struct {
+	TotalMessages int   `json:"totalMessages"`
+	TotalBytes    int64 `json:"totalBytes"`
+	// DoneMessages counts messages dealt with: copied, already there, or failed.
+	DoneMessages int       `json:"doneMessages"`
+	DoneBytes    int64     `json:"doneBytes"`
+	Copied       int       `json:"copied"`
+	CopiedBytes  int64     `json:"copiedBytes"`
+	Existing     int       `json:"existing"`
+	FlagsUpdated int       `json:"flagsUpdated"`
+	Failed       int       `json:"failed"`
+	Folders      int       `json:"folders"`
+	FoldersDone  int       `json:"foldersDone"`
+	Reconnects   int       `json:"reconnects"`
+	Started      time.Time `json:"started"`
+}
+
+// Rate returns copied bytes and messages per second since the start.
+func (p Progress) Rate(now time.Time) (msgPerSec, bytesPerSec float64) {
+	d := now.Sub(p.Started).Seconds()
+	if d <= 0 {
+		return 0, 0
+	}
+	return float64(p.Copied) / d, float64(p.CopiedBytes) / d
+}
+
+// ETA estimates the time left from the bytes still to go, or 0 if unknown.
+func (p Progress) ETA(now time.Time) time.Duration {
+	_, bps := p.Rate(now)
+	left := p.TotalBytes - p.DoneBytes
+	if bps <= 0 || left <= 0 || now.Sub(p.Started) < 2*time.Second {
+		return 0
+	}
+	return time.Duration(float64(left) / bps * float64(time.Second))
+}
+
+// Problem is something that did not arrive, and why.
+type Problem struct {
+	Folder  string        `json:"folder"`
+	UID     uint32        `json:"uid,omitempty"`
+	Subject string        `json:"subject,omitempty"`
+	From    string        `json:"from,omitempty"`
+	Date    time.Time     `json:"date,omitzero"`
+	Size    int64         `json:"size,omitempty"`
+	Kind    failure.Kind  `json:"kind"`
+	Scope   failure.Scope `json:"scope"`
+	Err     string        `json:"error"`
+}
+
+// FolderResult is what happened to one folder.
+type FolderResult struct {
+	Source       string `json:"source"`
+	Target       string `json:"target"`
+	Messages     int    `json:"messages"`
+	Copied       int    `json:"copied"`
+	Existing     int    `json:"existing"`
+	FlagsUpdated int    `json:"flagsUpdated"`
+	Failed       int    `json:"failed"`
+	Bytes        int64  `json:"bytes"`
+	Unchanged    bool   `json:"unchanged,omitempty"`
+	Err          string `json:"error,omitempty"`
+}
+
+// Event is a report from a running migration, for a front end.
+type Event struct {
+	Kind     EventKind     `json:"event"`
+	Folder   string        `json:"folder,omitempty"`
+	Progress Progress      `json:"progress"`
+	Result   *FolderResult `json:"result,omitempty"`
+	Problem  *Problem      `json:"problem,omitempty"`
+	// Message is a plain-language note (reconnects).
+	Message string `json:"message,omitempty"`
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	Folders  []FolderResult `json:"folders"`
+	Problems []Problem      `json:"problems"`
+	Progress Progress       `json:"progress"`
+	// Err is what stopped the run early, if anything.
+	Err error `json:"-"`
+	// StateDir is where the state and journal of this pair live.
+	StateDir string `json:"stateDir"`
+}
+
+// Complete reports whether everything was copied.
+func (r *Result) Complete() bool {
+	return r.Err == nil && len(r.Problems) == 0
+}
+
+// PairDir returns the state directory of a source/target pair under root.
+func PairDir(root string, src, dst Endpoint) string {
+	return filepath.Join(root, state.PairName(src.Name, dst.Name))
+}
+
+// run holds one migration's shared state.
+type run struct {
+	src, dst Endpoint
+	opts     Options
+	st       *state.Dir
+	id       string
+	emit     func(Event)
+
+	mu       sync.Mutex
+	progress Progress
+	result   Result
+	targets  map[string]store.Folder
+}
+
+func (r *run) event(e Event) {
+	r.mu.Lock()
+	e.Progress = r.progress
+	r.mu.Unlock()
+	if r.emit != nil {
+		r.emit(e)
+	}
+}
+
+func (r *run) add(f func(p *Progress)) {
+	r.mu.Lock()
+	f(&r.progress)
+	r.mu.Unlock()
+	r.event(Event{Kind: EventProgress})
+}
+
+func (r *run) problem(p Problem) {
+	r.mu.Lock()
+	r.result.Problems = append(r.result.Problems, p)
+	r.mu.Unlock()
+	r.st.Log(state.Record{Run: r.id, Event: "failed", Folder: p.Folder, UID: p.UID, Subject: p.Subject, From: p.From, Kind: p.Kind, Error: p.Err})
+	r.event(Event{Kind: EventProblem, Folder: p.Folder, Problem: &p})
+}
+
+// Run copies every included folder of the plan. It never changes the source
+// and never deletes on the target. It is safe to cancel at any moment and to
+// run again: what was copied is recorded after each batch, and messages
+// already on the target are recognised by identity, so nothing is duplicated.
+// onEvent, if not nil, is called from worker goroutines.
+func Run(ctx context.Context, src, dst Endpoint, plan *Plan, opts Options, onEvent func(Event)) (*Result, error) {
+	if opts.StateDir == "" {
+		return nil, failure.Newf(failure.Config, failure.ScopeAccount, "no state folder given")
+	}
+	dir := PairDir(opts.StateDir, src, dst)
+	st, err := state.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	r := &run{src: src, dst: dst, opts: opts, st: st, emit: onEvent, id: time.Now().UTC().Format("20060102T150405.000Z")}
+	r.result.StateDir = dir
+	folders := plan.Included()
+	r.progress = Progress{TotalMessages: plan.Messages, TotalBytes: plan.Bytes, Folders: len(folders), Started: time.Now()}
+	st.Log(state.Record{Run: r.id, Event: "run-start", Source: src.Name, Target: dst.Name, Count: plan.Messages, Bytes: plan.Bytes})
+	r.event(Event{Kind: EventStart})
+
+	runErr := r.prepare(ctx, folders)
+	if runErr == nil {
+		runErr = r.copyAll(ctx, folders)
+	}
+	if runErr == nil && ctx.Err() != nil {
+		runErr = ctx.Err()
+	}
+	r.mu.Lock()
+	r.result.Progress = r.progress
+	r.result.Err = runErr
+	res := r.result
+	r.mu.Unlock()
+	rec := state.Record{Run: r.id, Event: "run-done", Count: res.Progress.Copied, Bytes: res.Progress.CopiedBytes,
+		Detail: fmt.Sprintf("copied %d, already there %d, flags updated %d, failed %d", res.Progress.Copied, res.Progress.Existing, res.Progress.FlagsUpdated, res.Progress.Failed)}
+	if runErr != nil {
+		rec.Kind, rec.Error = failure.KindOf(runErr), runErr.Error()
+	}
+	st.Log(rec)
+	st.Sync()
+	r.event(Event{Kind: EventDone})
+	return &res, runErr
+}
+
+// prepare creates the target folders, mirroring subscriptions, and reads the
+// target's folder status once for the whole run.
+func (r *run) prepare(ctx context.Context, folders []FolderPlan) error {
+	tc, err := r.dialRetry(ctx, r.dst)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	for _, f := range folders {
+		if f.Exists {
+			continue
+		}
+		if err := tc.Create(ctx, f.Target, f.Source.Subscribed); err != nil {
+			if failure.ScopeOf(err) == failure.ScopeAccount || ctx.Err() != nil {
+				return err
+			}
+			r.problem(Problem{Folder: f.Source.DisplayName(), Kind: failure.KindOf(err), Scope: failure.ScopeFolder,
+				Err: fmt.Sprintf("could not create folder %q on the new server: %v", f.Target, err)})
+			continue
+		}
+		r.st.Log(state.Record{Run: r.id, Event: "folder-created", Folder: f.Source.DisplayName(), Target: f.Target})
+	}
+	tf, err := tc.Folders(ctx)
+	if err != nil {
+		return err
+	}
+	r.targets = map[string]store.Folder{}
+	for _, f := range tf {
+		r.targets[f.Name] = f
+	}
+	return nil
+}
+
+func (r *run) copyAll(ctx context.Context, folders []FolderPlan) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	jobs := make(chan FolderPlan)
+	var wg sync.WaitGroup
+	n := min(r.opts.connections(), max(len(folders), 1))
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &worker{r: r}
+			defer w.close()
+			for f := range jobs {
+				if ctx.Err() != nil {
+					continue
+				}
+				if err := w.folder(ctx, f); err != nil {
+					cancel(err)
+				}
+			}
+		}()
+	}
+	for _, f := range folders {
+		if _, ok := r.targets[f.Target]; !ok && !f.Exists {
+			continue // could not be created; already reported
+		}
+		select {
+		case jobs <- f:
+		case <-ctx.Done():
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return ctx.Err()
+}
+
+// dialRetry dials an endpoint, retrying lost connections with backoff.
+func (r *run) dialRetry(ctx context.Context, e Endpoint) (TargetConn, error) {
+	var err error
+	for attempt := 0; attempt <= r.opts.retries(); attempt++ {
+		var c TargetConn
+		c, err = e.Dial(ctx)
+		if err == nil {
+			return c, nil
+		}
+		if !retryable(err) || ctx.Err() != nil {
+			return nil, err
+		}
+		if werr := r.pause(ctx, attempt, err, ""); werr != nil {
+			return nil, werr
+		}
+	}
+	return nil, err
+}
+
+func retryable(err error) bool {
+	k := failure.KindOf(err)
+	return k == failure.Connection || k == failure.Throttled
+}
+
+var backoffHint = regexp.MustCompile(`(?i)backoff time:?\s*(\d+)`)
+
+// pause waits before a retry: exponential backoff from 1 s to 30 s, or what
+// the server suggested ("Suggested Backoff Time: N milliseconds").
+func (r *run) pause(ctx context.Context, attempt int, err error, folder string) error {
+	d := time.Second << min(attempt, 5)
+	if d > 30*time.Second {
+		d = 30 * time.Second
+	}
+	if m := backoffHint.FindStringSubmatch(err.Error()); m != nil {
+		if ms, e := strconv.Atoi(m[1]); e == nil && ms > 0 {
+			d = time.Duration(ms) * time.Millisecond
+		}
+	}
+	r.mu.Lock()
+	r.progress.Reconnects++
+	r.mu.Unlock()
+	msg := fmt.Sprintf("%v; trying again in %s", err, d.Round(time.Second))
+	r.st.Log(state.Record{Run: r.id, Event: "reconnect", Folder: folder, Kind: failure.KindOf(err), Error: err.Error(), Detail: d.String()})
+	r.event(Event{Kind: EventReconnect, Folder: folder, Message: msg})
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// worker copies folders over its own pair of connections.
+type worker struct {
+	r      *run
+	sc, tc TargetConn
+}
+
+func (w *worker) close() {
+	if w.sc != nil {
+		w.sc.Close()
+	}
+	if w.tc != nil {
+		w.tc.Close()
+	}
+	w.sc, w.tc = nil, nil
+}
+
+// folder copies one folder, reconnecting and resuming after lost connections.
+// It returns an error only for failures that stop the whole run.
+func (w *worker) folder(ctx context.Context, fp FolderPlan) error {
+	r := w.r
+	name := fp.Source.DisplayName()
+	r.event(Event{Kind: EventFolderStart, Folder: name})
+	r.st.Log(state.Record{Run: r.id, Event: "folder-start", Folder: name, Target: fp.Target})
+	var res FolderResult
+	var err error
+	for attempt := 0; ; attempt++ {
+		if w.sc == nil {
+			if w.sc, err = r.dialRetry(ctx, r.src); err != nil {
+				break
+			}
+		}
+		if w.tc == nil {
+			if w.tc, err = r.dialRetry(ctx, r.dst); err != nil {
+				break
+			}
+		}
+		err = w.sync(ctx, fp, &res)
+		if err == nil || !retryable(err) || ctx.Err() != nil || attempt >= r.opts.retries() {
+			break
+		}
+		w.close()
+		if perr := r.pause(ctx, attempt, err, name); perr != nil {
+			err = perr
+			break
+		}
+	}
+	res.Source, res.Target = name, fp.Target
+	if err != nil && ctx.Err() == nil {
+		res.Err = err.Error()
+		if failure.ScopeOf(err) != failure.ScopeAccount || failure.KindOf(err) == failure.Refused {
+			r.problem(Problem{Folder: name, Kind: failure.KindOf(err), Scope: failure.ScopeFolder, Err: err.Error()})
+			err = nil
+		}
+	}
+	r.mu.Lock()
+	r.progress.FoldersDone++
+	r.result.Folders = append(r.result.Folders, res)
+	r.mu.Unlock()
+	r.st.Log(state.Record{Run: r.id, Event: "folder-done", Folder: name, Target: fp.Target, Count: res.Copied, Bytes: res.Bytes,
+		Detail: fmt.Sprintf("copied %d, already there %d, flags updated %d, failed %d", res.Copied, res.Existing, res.FlagsUpdated, res.Failed), Error: res.Err})
+	r.event(Event{Kind: EventFolderDone, Folder: name, Result: &res})
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// sync brings one folder up to date. res accumulates across retries.
+func (w *worker) sync(ctx context.Context, fp FolderPlan, res *FolderResult) error {
+	r := w.r
+	name := fp.Source.DisplayName()
+	fs, err := r.st.Load(fp.Source.Name)
+	if err != nil {
+		return err
+	}
+	if fs.Target != fp.Target {
+		// Mapped elsewhere than last time: what is on the new target folder is
+		// recognised by identity.
+		fs.Copied = map[uint32]state.Entry{}
+		fs.Complete = false
+		fs.Target = fp.Target
+	}
+	src := fp.Source
+	if err := w.sc.Status(ctx, &src); err != nil {
+		return err
+	}
+	tgt := r.targets[fp.Target]
+	if fs.Complete && src.HighestModSeq != 0 && src.UIDValidity == fs.SourceUIDValidity && src.UIDNext == fs.SourceUIDNext &&
+		src.Messages == fs.SourceMessages && src.HighestModSeq == fs.SourceModSeq && tgt.UIDValidity == fs.TargetUIDValidity && tgt.UIDValidity != 0 {
+		res.Unchanged, res.Messages, res.Existing = true, src.Messages, src.Messages
+		r.add(func(p *Progress) {
+			p.Existing += src.Messages
+			p.DoneMessages += src.Messages
+			p.DoneBytes += max(src.Size, 0)
+		})
+		return nil
+	}
+	uv, err := w.sc.OpenFolder(ctx, src.Name, true)
+	if err != nil {
+		return err
+	}
+	infos, err := w.sc.List(ctx)
+	if err != nil {
+		return err
+	}
+	res.Messages = len(infos)
+	if uv != fs.SourceUIDValidity {
+		if fs.SourceUIDValidity != 0 {
+			r.st.Log(state.Record{Run: r.id, Event: "uidvalidity-changed", Folder: name, Detail: "source"})
+		}
+		fs.Copied = map[uint32]state.Entry{}
+		fs.SourceUIDValidity = uv
+	}
+	tuv, err := w.tc.OpenFolder(ctx, fp.Target, false)
+	if err != nil {
+		return err
+	}
+	if tuv != fs.TargetUIDValidity {
+		if fs.TargetUIDValidity != 0 {
+			r.st.Log(state.Record{Run: r.id, Event: "uidvalidity-changed", Folder: name, Detail: "target"})
+		}
+		fs.Copied = map[uint32]state.Entry{}
+		fs.TargetUIDValidity = tuv
+	}
+	// Forget source messages that are gone (nothing is deleted on the target).
+	present := make(map[uint32]bool, len(infos))
+	for _, m := range infos {
+		present[m.UID] = true
+	}
+	for u := range fs.Copied {
+		if !present[u] {
+			delete(fs.Copied, u)
+		}
+	}
+	var missing []store.MessageInfo
+	for _, m := range infos {
+		if _, ok := fs.Copied[m.UID]; !ok {
+			missing = append(missing, m)
+		}
+	}
+	var toCopy []store.MessageInfo
+	existing := 0
+	var existingBytes int64
+	if len(missing) > 0 {
+		tinfos, err := w.tc.List(ctx)
+		if err != nil {
+			return err
+		}
+		mapped := make(map[uint32]bool, len(fs.Copied))
+		for _, e := range fs.Copied {
+			mapped[e.T] = true
+		}
+		byID := map[string][]store.MessageInfo{}
+		for _, t := range tinfos {
+			if !mapped[t.UID] {
+				byID[t.Identity()] = append(byID[t.Identity()], t)
+			}
+		}
+		for _, m := range missing {
+			id := m.Identity()
+			if l := byID[id]; len(l) > 0 {
+				t := l[0]
+				byID[id] = l[1:]
+				fs.Copied[m.UID] = state.Entry{T: t.UID, F: state.FlagHash(t.Flags)}
+				existing++
+				existingBytes += m.Size
+				continue
+			}
+			toCopy = append(toCopy, m)
+		}
+	}
+	// Bring changed flags over.
+	flagged := 0
+	for _, m := range infos {
+		e, ok := fs.Copied[m.UID]
+		if !ok || e.T == 0 || e.F == state.FlagHash(m.Flags) {
+			continue
+		}
+		if err := w.tc.StoreFlags(ctx, e.T, m.Flags); err != nil {
+			if retryable(err) || ctx.Err() != nil {
+				return err
+			}
+			r.problem(Problem{Folder: name, UID: m.UID, Subject: m.Subject, From: m.From, Date: m.Date, Kind: failure.KindOf(err), Scope: failure.ScopeMessage,
+				Err: fmt.Sprintf("could not set flags %v: %v", m.Flags, err)})
+			continue
+		}
+		e.F = state.FlagHash(m.Flags)
+		fs.Copied[m.UID] = e
+		flagged++
+	}
+	alreadyDone := len(infos) - len(toCopy) - existing
+	var alreadyBytes int64
+	for _, m := range infos {
+		if _, ok := fs.Copied[m.UID]; ok {
+			alreadyBytes += m.Size
+		}
+	}
+	alreadyBytes -= existingBytes
+	res.Existing += existing + alreadyDone
+	res.FlagsUpdated += flagged
+	r.add(func(p *Progress) {
+		p.Existing += existing + alreadyDone
+		p.FlagsUpdated += flagged
+		p.DoneMessages += existing + alreadyDone
+		p.DoneBytes += existingBytes + alreadyBytes
+	})
+	fs.Complete = false
+	if err := r.st.Save(fs); err != nil {
+		return err
+	}
+	failed, err := w.copyMessages(ctx, fp, fs, toCopy, res)
+	if err != nil {
+		return err
+	}
+	fs.Complete = failed == 0
+	fs.SourceUIDNext, fs.SourceMessages, fs.SourceModSeq = src.UIDNext, src.Messages, src.HighestModSeq
+	if err := w.tc.Status(ctx, &tgt); err == nil {
+		fs.TargetUIDNext = tgt.UIDNext
+	}
+	return r.st.Save(fs)
+}
+
+// copyMessages appends messages in batches (MULTIAPPEND where offered),
+// saving the state after each batch. A refused batch is retried one message
+// at a time, so one bad message costs only itself.
+func (w *worker) copyMessages(ctx context.Context, fp FolderPlan, fs *state.Folder, msgs []store.MessageInfo, res *FolderResult) (failed int, err error) {
+	r := w.r
+	name := fp.Source.DisplayName()
+	limit := w.tc.AppendLimit()
+	maxN := 1
+	if w.tc.CanMultiAppend() {
+		maxN = r.opts.batchMessages()
+	}
+	slices.SortFunc(msgs, func(a, b store.MessageInfo) int { return int(a.UID) - int(b.UID) })
+	fail := func(m store.MessageInfo, err error) {
+		failed++
+		res.Failed++
+		r.add(func(p *Progress) { p.Failed++; p.DoneMessages++; p.DoneBytes += m.Size })
+		r.problem(Problem{Folder: name, UID: m.UID, Subject: m.Subject, From: m.From, Date: m.Date, Size: m.Size,
+			Kind: failure.KindOf(err), Scope: failure.ScopeMessage, Err: err.Error()})
+	}
+	for i := 0; i < len(msgs); {
+		if ctx.Err() != nil {
+			return failed, ctx.Err()
+		}
+		if limit > 0 && msgs[i].Size > limit {
+			fail(msgs[i], failure.Newf(failure.TooBig, failure.ScopeMessage, "the message is %s, larger than the %s the new server accepts", humanBytes(msgs[i].Size), humanBytes(limit)))
+			i++
+			continue
+		}
+		j := i + 1
+		size := msgs[i].Size
+		for j < len(msgs) && j-i < maxN && size+msgs[j].Size <= r.opts.batchBytes() && (limit == 0 || msgs[j].Size <= limit) {
+			size += msgs[j].Size
+			j++
+		}
+		batch := msgs[i:j]
+		err := w.appendBatch(ctx, fp, fs, batch, res)
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return failed, ctx.Err()
+		case retryable(err) || failure.ScopeOf(err) == failure.ScopeAccount && failure.KindOf(err) != failure.Refused && failure.KindOf(err) != failure.TooBig:
+			return failed, err
+		case len(batch) > 1:
+			// One message spoiled the batch (the command is atomic): go one by one.
+			for _, m := range batch {
+				if err := w.appendBatch(ctx, fp, fs, []store.MessageInfo{m}, res); err != nil {
+					if ctx.Err() != nil || retryable(err) || failure.KindOf(err) == failure.Quota || failure.KindOf(err) == failure.Auth {
+						return failed, err
+					}
+					fail(m, err)
+				}
+			}
+		default:
+			fail(batch[0], err)
+		}
+		i = j
+	}
+	return failed, nil
+}
+
+// appendBatch streams one batch from the source into one APPEND on the target
+// and records the result.
+func (w *worker) appendBatch(ctx context.Context, fp FolderPlan, fs *state.Folder, batch []store.MessageInfo, res *FolderResult) error {
+	r := w.r
+	uids := make([]uint32, len(batch))
+	for i, m := range batch {
+		uids[i] = m.UID
+	}
+	type sentMsg struct {
+		uid   uint32
+		flags []string
+		size  int64
+	}
+	var sent []sentMsg
+	var srcErr error
+	stream := func(yield func(*store.Message, error) bool) {
+		for m, err := range w.sc.Fetch(ctx, uids) {
+			if err != nil {
+				srcErr = err
+				yield(nil, err)
+				return
+			}
+			sent = append(sent, sentMsg{m.UID, m.Flags, m.Size})
+			if !yield(m, nil) {
+				return
+			}
+		}
+	}
+	ar, err := w.tc.Append(ctx, fp.Target, iter.Seq2[*store.Message, error](stream))
+	if srcErr != nil && err != nil {
+		// The source failed mid-batch: its connection is suspect too.
+		err = srcErr
+	}
+	if err != nil {
+		if errors.Is(err, imapstore.ErrNothingToAppend) {
+			// The messages vanished from the source between listing and fetching.
+			return nil
+		}
+		return err
+	}
+	var bytes int64
+	for i, m := range sent {
+		var tuid uint32
+		if ar.UIDs != nil {
+			tuid = ar.UIDs[i]
+		}
+		fs.Copied[m.uid] = state.Entry{T: tuid, F: state.FlagHash(m.flags)}
+		bytes += m.size
+		if drop := ar.Dropped[i]; len(drop) > 0 {
+			r.st.Log(state.Record{Run: r.id, Event: "keywords-dropped", Folder: fp.Source.DisplayName(), UID: m.uid, Detail: fmt.Sprint(drop)})
+		}
+	}
+	if err := r.st.Save(fs); err != nil {
+		return err
+	}
+	res.Copied += len(sent)
+	res.Bytes += bytes
+	r.st.Log(state.Record{Run: r.id, Event: "copied", Folder: fp.Source.DisplayName(), Count: len(sent), Bytes: bytes,
+		Detail: fmt.Sprintf("source UIDs %d-%d", sent[0].uid, sent[len(sent)-1].uid)})
+	r.add(func(p *Progress) {
+		p.Copied += len(sent)
+		p.CopiedBytes += bytes
+		p.DoneMessages += len(sent)
+		p.DoneBytes += bytes
+	})
+	return nil
+}
