@@ -33,9 +33,9 @@ type TargetConn interface {
 	Conn
 	Create(ctx context.Context, name string, subscribe bool) error
 	StoreFlags(ctx context.Context, uid uint32, flags []string) error
-	Append(ctx context.Context, mailbox string, msgs iter.Seq2[*store.Message, error]) (imapstore.AppendResult, error)
+	Append(ctx context.Context, mailbox string, msgs iter.Seq2[*store.Message, error]) (store.AppendResult, error)
 	CanMultiAppend() bool
-	Quota(ctx context.Context) (*imapstore.Quota, error)
+	Quota(ctx context.Context) (*store.Quota, error)
 	AppendLimit() int64
 }
 
@@ -64,7 +64,7 @@ type Info struct {
 	Delim     string
 	Caps      []string
 	TLS       string
-	Quota     *imapstore.Quota
+	Quota     *store.Quota
 	SizeLimit int64
 	Multi     bool
 }

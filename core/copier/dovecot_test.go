@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -208,6 +209,67 @@ func TestDialErrors(t *testing.T) {
 			if !errors.As(err, &ce) || ce.Fingerprint == "" {
 				t.Errorf("Open(%q) = %v; want a *CertError with a fingerprint", tc.name, err)
 			}
+		}
+	}
+}
+
+// TestMigrateQuotaFull stops with a quota failure, saying so in the plan first.
+func TestMigrateQuotaFull(t *testing.T) {
+	t.Parallel()
+	ss := dovecottest.Start(t, dovecottest.Options{})
+	ds := dovecottest.Start(t, dovecottest.Options{Users: []dovecottest.User{{Name: "alice", Password: "alice-pw", QuotaBytes: 300 << 10}}})
+	src, dst := account(ss, "alice", "alice-pw"), account(ds, "alice", "alice-pw")
+	load(t, src, sample.New(sample.Options{Seed: 2, Messages: 60, MaxAttachment: 200 << 10}))
+	ctx := context.Background()
+	plan, err := MakePlan(ctx, IMAP(src), IMAP(dst), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(plan.Warnings, "\n"), "free") {
+		t.Errorf("plan warnings = %q; want a quota warning", plan.Warnings)
+	}
+	_, err = Run(ctx, IMAP(src), IMAP(dst), plan, Options{StateDir: t.TempDir()}, nil)
+	if failure.KindOf(err) != failure.Quota {
+		t.Errorf("Run = %v (kind %v); want a quota failure", err, failure.KindOf(err))
+	}
+}
+
+// TestMigrateCancel cancels a run mid-way: it returns promptly, and the next
+// run completes with every message exactly once.
+func TestMigrateCancel(t *testing.T) {
+	t.Parallel()
+	ss := dovecottest.Start(t, dovecottest.Options{})
+	ds := dovecottest.Start(t, dovecottest.Options{})
+	src, dst := account(ss, "alice", "alice-pw"), account(ds, "alice", "alice-pw")
+	corpus := sample.New(sample.Options{Seed: 4, Messages: 200, MaxAttachment: 300 << 10})
+	load(t, src, corpus)
+	before := snapshot(t, src)
+	stateDir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	plan, err := MakePlan(ctx, IMAP(src), IMAP(dst), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cancelled time.Time
+	res, err := Run(ctx, IMAP(src), IMAP(dst), plan, Options{StateDir: stateDir}, func(e Event) {
+		if e.Kind == EventProgress && e.Progress.Copied > 20 && cancelled.IsZero() {
+			cancelled = time.Now()
+			cancel()
+		}
+	})
+	took := time.Since(cancelled)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run = %v; want context.Canceled", err)
+	}
+	t.Logf("stopped %v after cancel, %d copied", took, res.Progress.Copied)
+	_, res2 := migrate(t, src, dst, stateDir)
+	if res2.Progress.Copied+res.Progress.Copied != corpus.Len() {
+		t.Errorf("copied %d then %d; want %d in all", res.Progress.Copied, res2.Progress.Copied, corpus.Len())
+	}
+	got := snapshot(t, dst)
+	for name, msgs := range mapped(t, plan, before) {
+		if fmt.Sprint(got[name]) != fmt.Sprint(msgs) {
+			t.Errorf("target folder %q = %d messages; want %d exactly once each", name, len(got[name]), len(msgs))
 		}
 	}
 }

@@ -41,17 +41,7 @@ type Appender struct {
 var ErrNothingToAppend = errors.New("imapstore: nothing to append")
 
 // AppendResult says what became of an APPEND.
-type AppendResult struct {
-	// UIDValidity and UIDs come from APPENDUID (RFC 4315), one UID per message in order; nil without UIDPLUS.
-	UIDValidity uint32
-	UIDs        []uint32
-	// Count is how many messages were sent.
-	Count int
-	// Bytes is how many message bytes were sent.
-	Bytes int64
-	// Dropped lists, per message index, keywords the target cannot keep.
-	Dropped map[int][]string
-}
+type AppendResult = store.AppendResult
 
 // DialAppender connects and logs in for appending.
 func DialAppender(ctx context.Context, cfg *Config) (*Appender, error) {

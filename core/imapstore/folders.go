@@ -165,10 +165,7 @@ func (c *Conn) Create(ctx context.Context, name string, subscribe bool) error {
 }
 
 // Quota is the storage quota of a folder's quota root (RFC 9208), in bytes.
-type Quota struct {
-	Root        string
-	Used, Limit int64
-}
+type Quota = store.Quota
 
 // Quota reads the storage quota that applies to INBOX, if the server has QUOTA.
 func (c *Conn) Quota(ctx context.Context) (*Quota, error) {

@@ -129,3 +129,22 @@ func SyncFlags(flags []string) []string {
 func FlagsEqual(a, b []string) bool {
 	return slices.EqualFunc(SyncFlags(a), SyncFlags(b), strings.EqualFold)
 }
+
+// AppendResult says what became of an APPEND (RFC 9051 section 6.3.12).
+type AppendResult struct {
+	// UIDValidity and UIDs come from APPENDUID (RFC 4315), one UID per message in order; nil without UIDPLUS.
+	UIDValidity uint32
+	UIDs        []uint32
+	// Count is how many messages were sent.
+	Count int
+	// Bytes is how many message bytes were sent.
+	Bytes int64
+	// Dropped lists, per message index, keywords the target cannot keep.
+	Dropped map[int][]string
+}
+
+// Quota is the storage quota of a folder's quota root (RFC 9208), in bytes.
+type Quota struct {
+	Root        string
+	Used, Limit int64
+}
