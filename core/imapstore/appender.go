@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"net"
 	"strconv"
 	"strings"
 
@@ -72,6 +73,9 @@ func DialAppender(ctx context.Context, cfg *Config) (*Appender, error) {
 		return fail(err)
 	}
 	var cmd string
+	if cfg.Tokens != nil {
+		return a.oauthLogin(ctx, fail)
+	}
 	if a.caps["AUTH=PLAIN"] && a.caps["SASL-IR"] {
 		ir := base64.StdEncoding.EncodeToString([]byte("\x00" + cfg.Username + "\x00" + cfg.Password))
 		cmd = "AUTHENTICATE PLAIN " + ir
@@ -89,6 +93,70 @@ func DialAppender(ctx context.Context, cfg *Config) (*Appender, error) {
 		return fail(err)
 	}
 	return a, nil
+}
+
+// oauthLogin signs the appender in with an access token (refreshed once if refused).
+func (a *Appender) oauthLogin(ctx context.Context, fail func(error) (*Appender, error)) (*Appender, error) {
+	cfg := a.cfg
+	mech := oauthMechanism(hasCap(a.caps))
+	if mech == "" || !a.caps["SASL-IR"] {
+		return fail(failure.Newf(failure.Auth, failure.ScopeAccount, "the server offers no OAuth sign-in with an initial response"))
+	}
+	port := 0
+	if _, p, e := net.SplitHostPort(cfg.Addr()); e == nil {
+		port, _ = strconv.Atoi(p)
+	}
+	var err error
+	for i, get := range []func(context.Context) (string, error){cfg.Tokens.Token, cfg.Tokens.Refresh} {
+		var tok string
+		if tok, err = get(ctx); err != nil {
+			return fail(failure.New(failure.Auth, failure.ScopeAccount, "get an access token", err))
+		}
+		if err = a.authenticate(mech + " " + oauthInitial(mech, cfg.Username, tok, cfg.Host, port)); err == nil {
+			break
+		}
+		var se *statusError
+		if !errors.As(err, &se) || se.typ != "NO" || i == 1 {
+			if errors.As(err, &se) && se.typ == "NO" {
+				return fail(failure.New(failure.Auth, failure.ScopeAccount, "", fmt.Errorf("the server refused the sign-in for %s: %s", cfg.Username, se.text)))
+			}
+			return fail(err)
+		}
+	}
+	if err := a.capability(); err != nil {
+		return fail(err)
+	}
+	return a, nil
+}
+
+// authenticate runs AUTHENTICATE with an initial response, answering any
+// challenge (an error report in XOAUTH2) with an empty line.
+func (a *Appender) authenticate(args string) error {
+	a.tag++
+	tag := "A" + strconv.Itoa(a.tag)
+	if _, err := a.w.WriteString(tag + " AUTHENTICATE " + args + "\r\n"); err != nil {
+		return err
+	}
+	if err := a.w.Flush(); err != nil {
+		return err
+	}
+	for {
+		line, err := a.readLine()
+		if err != nil {
+			return err
+		}
+		switch {
+		case strings.HasPrefix(line, "+"):
+			if _, err := a.w.WriteString("\r\n"); err != nil {
+				return err
+			}
+			if err := a.w.Flush(); err != nil {
+				return err
+			}
+		case strings.HasPrefix(line, tag+" "):
+			return parseStatus(line[len(tag)+1:])
+		}
+	}
 }
 
 // MultiAppend reports whether several messages go in one command.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -71,9 +72,12 @@ func (c *Conn) login() error {
 		return failure.Newf(failure.TLS, failure.ScopeAccount, "the server does not allow login on this connection")
 	}
 	var err error
-	if caps.Has("AUTH=PLAIN") {
+	switch {
+	case c.cfg.Tokens != nil:
+		err = c.oauthLogin(caps)
+	case caps.Has("AUTH=PLAIN"):
 		err = c.c.Authenticate(sasl.NewPlainClient("", c.cfg.Username, c.cfg.Password))
-	} else {
+	default:
 		err = c.c.Login(c.cfg.Username, c.cfg.Password).Wait()
 	}
 	if err != nil {
@@ -84,6 +88,32 @@ func (c *Conn) login() error {
 		return err
 	}
 	return nil
+}
+
+// oauthLogin signs in with an access token, and once more with a fresh one
+// if the server refuses it (the token may have expired mid-run).
+func (c *Conn) oauthLogin(caps imap.CapSet) error {
+	mech := oauthMechanism(func(s string) bool { return caps.Has(imap.Cap(s)) })
+	if mech == "" {
+		return failure.Newf(failure.Auth, failure.ScopeAccount, "the server offers no OAuth sign-in (XOAUTH2 or OAUTHBEARER): use a password or an app password")
+	}
+	ctx := context.Background()
+	tok, err := c.cfg.Tokens.Token(ctx)
+	if err != nil {
+		return failure.New(failure.Auth, failure.ScopeAccount, "get an access token", err)
+	}
+	port := 0
+	if _, p, e := net.SplitHostPort(c.cfg.Addr()); e == nil {
+		port, _ = strconv.Atoi(p)
+	}
+	err = c.c.Authenticate(oauthClient(mech, c.cfg.Username, tok, c.cfg.Host, port))
+	var ie *imap.Error
+	if errors.As(err, &ie) && ie.Type == imap.StatusResponseTypeNo {
+		if tok, rerr := c.cfg.Tokens.Refresh(ctx); rerr == nil {
+			err = c.c.Authenticate(oauthClient(mech, c.cfg.Username, tok, c.cfg.Host, port))
+		}
+	}
+	return err
 }
 
 func (c *Conn) probe() error {

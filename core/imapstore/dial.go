@@ -43,6 +43,8 @@ type Config struct {
 	Security Security
 	Username string
 	Password string
+	// Tokens, if set, signs in with OAuth 2.0 (XOAUTH2 or OAUTHBEARER) instead of the password.
+	Tokens TokenSource
 	// CAPEM holds extra trusted certificates (PEM), for servers with their own certificate.
 	CAPEM []byte
 	// TLSConfig, if set, is used as the base TLS configuration (tests).

@@ -1,0 +1,68 @@
+package imapstore
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+
+	"github.com/emersion/go-sasl"
+)
+
+// TokenSource gives OAuth 2.0 access tokens for an account (RFC 6749). Token
+// returns a valid token, refreshing it before expiry; Refresh forces a new
+// one, after the server refused the current one.
+type TokenSource interface {
+	Token(ctx context.Context) (string, error)
+	Refresh(ctx context.Context) (string, error)
+}
+
+// xoauth2 is the SASL XOAUTH2 mechanism of Google and Microsoft: an initial
+// response "user=U^Aauth=Bearer T^A^A"; on failure the server sends a base64
+// JSON challenge that must be answered with an empty response before it says NO.
+type xoauth2 struct{ user, token string }
+
+// NewXOAuth2Client returns a SASL client for XOAUTH2.
+func NewXOAuth2Client(user, token string) sasl.Client { return &xoauth2{user: user, token: token} }
+
+// XOAuth2Response is the XOAUTH2 initial response for a user and token.
+func XOAuth2Response(user, token string) []byte {
+	return []byte("user=" + user + "\x01auth=Bearer " + token + "\x01\x01")
+}
+
+func (x *xoauth2) Start() (string, []byte, error) {
+	return "XOAUTH2", XOAuth2Response(x.user, x.token), nil
+}
+
+func (x *xoauth2) Next(challenge []byte) ([]byte, error) {
+	// The challenge is the server's error in JSON; an empty answer ends the exchange.
+	return []byte{}, nil
+}
+
+// oauthMechanism picks the SASL mechanism for a token from the server's capabilities.
+func oauthMechanism(has func(string) bool) string {
+	switch {
+	case has("AUTH=XOAUTH2"):
+		return "XOAUTH2"
+	case has("AUTH=OAUTHBEARER"):
+		return "OAUTHBEARER"
+	}
+	return ""
+}
+
+// oauthClient returns the SASL client of a mechanism.
+func oauthClient(mech, user, token, host string, port int) sasl.Client {
+	if mech == "OAUTHBEARER" {
+		return sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: user, Token: token, Host: host, Port: port})
+	}
+	return NewXOAuth2Client(user, token)
+}
+
+// oauthInitial returns the base64 initial response of a mechanism, for the Appender.
+func oauthInitial(mech, user, token, host string, port int) string {
+	_, ir, _ := oauthClient(mech, user, token, host, port).Start()
+	return base64.StdEncoding.EncodeToString(ir)
+}
+
+func hasCap(caps map[string]bool) func(string) bool {
+	return func(c string) bool { return caps[strings.ToUpper(c)] }
+}
