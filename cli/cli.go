@@ -81,6 +81,7 @@ func commands() []command {
 		{"migrate", "--from URL|ACCOUNT --to URL|ACCOUNT [flags]", "copy every folder and message from one account to another, then verify", runMigrate},
 		{"verify", "--from URL|ACCOUNT --to URL|ACCOUNT [flags]", "check that every message of the old account is on the new one", runVerify},
 		{"account", "add|list|test|remove [flags]", "save, list, test or remove accounts (passwords go to the keychain)", runAccount},
+		{"dnscheck", "DOMAIN [--new-server HOST] [flags]", "check the domain's MX, SPF, DKIM, DMARC and blocklist entries for the move", runDNSCheck},
 		{"version", "", "print the version", func(ctx context.Context, env *Env, args []string) int {
 			fmt.Fprintln(env.Stdout, "mailmover", Version)
 			return ExitOK
