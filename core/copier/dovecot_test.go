@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
 
 	"mailmover/core/dovecottest"
 	"mailmover/core/failure"
 	"mailmover/core/imapstore"
+	"mailmover/core/mailtest"
 	"mailmover/core/sample"
 )
 
@@ -35,13 +35,13 @@ func migrate(t *testing.T, src, dst *imapstore.Config, stateDir string) (*Plan, 
 }
 
 // mapped returns the source snapshot re-keyed by the target folder of the plan.
-func mapped(t *testing.T, plan *Plan, snap map[string][]snapMsg) map[string][]snapMsg {
-	out := map[string][]snapMsg{}
+func mapped(t *testing.T, plan *Plan, snap map[string][]mailtest.Msg) map[string][]mailtest.Msg {
+	out := map[string][]mailtest.Msg{}
 	for _, f := range plan.Included() {
 		out[f.Target] = append(out[f.Target], snap[f.Source.Name]...)
 	}
 	for k := range out {
-		slices.SortFunc(out[k], func(a, b snapMsg) int { return strings.Compare(a.String(), b.String()) })
+		slices.SortFunc(out[k], func(a, b mailtest.Msg) int { return strings.Compare(a.String(), b.String()) })
 	}
 	return out
 }
@@ -57,9 +57,9 @@ func TestMigrateDovecot(t *testing.T) {
 			t.Parallel()
 			ss := dovecottest.Start(t, dovecottest.Options{Flavour: tc.from})
 			ds := dovecottest.Start(t, dovecottest.Options{Flavour: tc.to})
-			src, dst := account(ss, "alice", "alice-pw"), account(ds, "alice", "alice-pw")
-			load(t, src, corpus)
-			before := snapshot(t, src)
+			src, dst := mailtest.Account(ss, "alice", "alice-pw"), mailtest.Account(ds, "alice", "alice-pw")
+			mailtest.Load(t, src, corpus)
+			before := mailtest.Snapshot(t, src)
 			stateDir := t.TempDir()
 
 			plan, res := migrate(t, src, dst, stateDir)
@@ -69,12 +69,12 @@ func TestMigrateDovecot(t *testing.T) {
 			if res.Progress.Copied != corpus.Len() {
 				t.Errorf("first run copied %d; want %d", res.Progress.Copied, corpus.Len())
 			}
-			after := snapshot(t, src)
+			after := mailtest.Snapshot(t, src)
 			if fmt.Sprint(before) != fmt.Sprint(after) {
 				t.Errorf("the source changed during the migration")
 			}
 			want := mapped(t, plan, before)
-			got := snapshot(t, dst)
+			got := mailtest.Snapshot(t, dst)
 			for name, msgs := range want {
 				if fmt.Sprint(got[name]) != fmt.Sprint(msgs) {
 					t.Errorf("target folder %q = %d messages %v; want %d %v", name, len(got[name]), got[name], len(msgs), msgs)
@@ -98,7 +98,7 @@ func TestMigrateDovecot(t *testing.T) {
 			}
 
 			// A flag changed on the source comes over; a new message too.
-			c := dial(t, src)
+			c := mailtest.Dial(t, src)
 			if _, err := c.Select("INBOX", nil).Wait(); err != nil {
 				t.Fatal(err)
 			}
@@ -125,17 +125,6 @@ func TestMigrateDovecot(t *testing.T) {
 	}
 }
 
-func dial(t *testing.T, cfg *imapstore.Config) *imapclient.Client {
-	t.Helper()
-	c, err := imapclient.DialTLS(cfg.Addr(), &imapclient.Options{TLSConfig: tlsFor(t, cfg)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Login(cfg.Username, cfg.Password).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // TestMigrateConnectionCuts drops connections mid-transfer, several times, on
 // both sides: after re-runs every message is there exactly once.
@@ -143,15 +132,15 @@ func TestMigrateConnectionCuts(t *testing.T) {
 	t.Parallel()
 	ss := dovecottest.Start(t, dovecottest.Options{Flavour: dovecottest.Modern})
 	ds := dovecottest.Start(t, dovecottest.Options{Flavour: dovecottest.Modern})
-	src, dst := account(ss, "alice", "alice-pw"), account(ds, "alice", "alice-pw")
+	src, dst := mailtest.Account(ss, "alice", "alice-pw"), mailtest.Account(ds, "alice", "alice-pw")
 	corpus := sample.New(sample.Options{Seed: 11, Messages: 120, MaxAttachment: 300 << 10})
-	load(t, src, corpus)
-	before := snapshot(t, src)
-	srcFault := &faultDialer{limit: 180 << 10}
-	srcFault.cuts.Store(4)
-	dstFault := &faultDialer{limit: 90 << 10}
-	dstFault.cuts.Store(4)
-	src.Dialer, dst.Dialer = srcFault.dial, dstFault.dial
+	mailtest.Load(t, src, corpus)
+	before := mailtest.Snapshot(t, src)
+	srcFault := &mailtest.FaultDialer{Limit: 180 << 10}
+	srcFault.Cuts.Store(4)
+	dstFault := &mailtest.FaultDialer{Limit: 90 << 10}
+	dstFault.Cuts.Store(4)
+	src.Dialer, dst.Dialer = srcFault.Dial, dstFault.Dial
 	stateDir := t.TempDir()
 	ctx := context.Background()
 	var plan *Plan
@@ -171,7 +160,7 @@ func TestMigrateConnectionCuts(t *testing.T) {
 		t.Fatalf("still failing after re-runs: %v", err)
 	}
 	src.Dialer, dst.Dialer = nil, nil
-	got := snapshot(t, dst)
+	got := mailtest.Snapshot(t, dst)
 	for name, msgs := range mapped(t, plan, before) {
 		if fmt.Sprint(got[name]) != fmt.Sprint(msgs) {
 			t.Errorf("target folder %q = %d messages; want %d exactly once each", name, len(got[name]), len(msgs))
@@ -183,10 +172,10 @@ func TestDialErrors(t *testing.T) {
 	t.Parallel()
 	s := dovecottest.Start(t, dovecottest.Options{})
 	ctx := context.Background()
-	wrongPW := account(s, "alice", "not-the-password")
-	untrusted := account(s, "alice", "alice-pw")
+	wrongPW := mailtest.Account(s, "alice", "not-the-password")
+	untrusted := mailtest.Account(s, "alice", "alice-pw")
 	untrusted.CAPEM = nil
-	closed := account(s, "alice", "alice-pw")
+	closed := mailtest.Account(s, "alice", "alice-pw")
 	closed.Port = 1 // nothing listens there
 	for _, tc := range []struct {
 		name string
@@ -218,8 +207,8 @@ func TestMigrateQuotaFull(t *testing.T) {
 	t.Parallel()
 	ss := dovecottest.Start(t, dovecottest.Options{})
 	ds := dovecottest.Start(t, dovecottest.Options{Users: []dovecottest.User{{Name: "alice", Password: "alice-pw", QuotaBytes: 300 << 10}}})
-	src, dst := account(ss, "alice", "alice-pw"), account(ds, "alice", "alice-pw")
-	load(t, src, sample.New(sample.Options{Seed: 2, Messages: 60, MaxAttachment: 200 << 10}))
+	src, dst := mailtest.Account(ss, "alice", "alice-pw"), mailtest.Account(ds, "alice", "alice-pw")
+	mailtest.Load(t, src, sample.New(sample.Options{Seed: 2, Messages: 60, MaxAttachment: 200 << 10}))
 	ctx := context.Background()
 	plan, err := MakePlan(ctx, IMAP(src), IMAP(dst), Options{})
 	if err != nil {
@@ -240,10 +229,10 @@ func TestMigrateCancel(t *testing.T) {
 	t.Parallel()
 	ss := dovecottest.Start(t, dovecottest.Options{})
 	ds := dovecottest.Start(t, dovecottest.Options{})
-	src, dst := account(ss, "alice", "alice-pw"), account(ds, "alice", "alice-pw")
+	src, dst := mailtest.Account(ss, "alice", "alice-pw"), mailtest.Account(ds, "alice", "alice-pw")
 	corpus := sample.New(sample.Options{Seed: 4, Messages: 200, MaxAttachment: 300 << 10})
-	load(t, src, corpus)
-	before := snapshot(t, src)
+	mailtest.Load(t, src, corpus)
+	before := mailtest.Snapshot(t, src)
 	stateDir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	plan, err := MakePlan(ctx, IMAP(src), IMAP(dst), Options{})
@@ -263,10 +252,12 @@ func TestMigrateCancel(t *testing.T) {
 	}
 	t.Logf("stopped %v after cancel, %d copied", took, res.Progress.Copied)
 	_, res2 := migrate(t, src, dst, stateDir)
-	if res2.Progress.Copied+res.Progress.Copied != corpus.Len() {
-		t.Errorf("copied %d then %d; want %d in all", res.Progress.Copied, res2.Progress.Copied, corpus.Len())
+	// Messages saved on the target just before the cancel, but not yet
+	// recorded, are recognised by identity in the second run.
+	if n := res.Progress.Copied + res2.Progress.Copied; n > corpus.Len() || res2.Progress.Copied+res2.Progress.Existing != corpus.Len() {
+		t.Errorf("copied %d then %d (%d found there); want %d in all", res.Progress.Copied, res2.Progress.Copied, res2.Progress.Existing, corpus.Len())
 	}
-	got := snapshot(t, dst)
+	got := mailtest.Snapshot(t, dst)
 	for name, msgs := range mapped(t, plan, before) {
 		if fmt.Sprint(got[name]) != fmt.Sprint(msgs) {
 			t.Errorf("target folder %q = %d messages; want %d exactly once each", name, len(got[name]), len(msgs))

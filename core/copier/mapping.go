@@ -109,6 +109,8 @@ func mapFolders(src []store.Folder, dst []store.Folder, tl Layout, opts *Options
 		fp.SpecialUse = use
 		var tp []string
 		switch {
+		case opts.KeepPaths || len(opts.Into) > 0:
+			tp = append(append([]string(nil), opts.Into...), sf.Path...)
 		case len(sf.Path) == 1 && strings.EqualFold(sf.Path[0], "INBOX"):
 			tp = []string{"INBOX"}
 		case use != "" && use != store.All && use != store.Flagged:

@@ -15,6 +15,12 @@ type Options struct {
 	Exclude, Include []string
 	// Rename maps a source folder name to the target name the user chose.
 	Rename map[string]string
+	// KeepPaths keeps every folder's path as it is (no special-use or INBOX
+	// mapping), as a backup does.
+	KeepPaths bool
+	// Into puts every folder under this path on the target, keeping paths
+	// (restores and imports: {"Local Archives"}).
+	Into []string
 	// Connections is how many folders are copied at once (default 2).
 	Connections int
 	// BatchMessages and BatchBytes bound one MULTIAPPEND (default 50 and 8 MiB).

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"mailmover/core/failure"
-	"mailmover/core/imapstore"
 	"mailmover/core/state"
 	"mailmover/core/store"
 )
@@ -637,8 +636,10 @@ func (w *worker) copyMessages(ctx context.Context, fp FolderPlan, fs *state.Fold
 func (w *worker) appendBatch(ctx context.Context, fp FolderPlan, fs *state.Folder, batch []store.MessageInfo, res *FolderResult) error {
 	r := w.r
 	uids := make([]uint32, len(batch))
+	infos := make(map[uint32]store.MessageInfo, len(batch))
 	for i, m := range batch {
 		uids[i] = m.UID
+		infos[m.UID] = m
 	}
 	type sentMsg struct {
 		uid   uint32
@@ -654,6 +655,11 @@ func (w *worker) appendBatch(ctx context.Context, fp FolderPlan, fs *state.Folde
 				yield(nil, err)
 				return
 			}
+			if info, ok := infos[m.UID]; ok && m.MessageID == "" {
+				// What the listing knew (Message-ID, sender, subject) travels
+				// with the bytes, for stores that record it.
+				m.MessageID, m.HeaderHash, m.From, m.Subject, m.Date = info.MessageID, info.HeaderHash, info.From, info.Subject, info.Date
+			}
 			sent = append(sent, sentMsg{m.UID, m.Flags, m.Size})
 			if !yield(m, nil) {
 				return
@@ -666,7 +672,7 @@ func (w *worker) appendBatch(ctx context.Context, fp FolderPlan, fs *state.Folde
 		err = srcErr
 	}
 	if err != nil {
-		if errors.Is(err, imapstore.ErrNothingToAppend) {
+		if errors.Is(err, store.ErrNothingToAppend) {
 			// The messages vanished from the source between listing and fetching.
 			return nil
 		}

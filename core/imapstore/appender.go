@@ -39,7 +39,7 @@ type Appender struct {
 
 // ErrNothingToAppend is returned by Append when the messages ran out before
 // the first one: nothing was sent.
-var ErrNothingToAppend = errors.New("imapstore: nothing to append")
+var ErrNothingToAppend = store.ErrNothingToAppend
 
 // AppendResult says what became of an APPEND.
 type AppendResult = store.AppendResult

@@ -33,8 +33,9 @@ type Conn struct {
 	// ServerID is what the server said of itself in reply to ID (RFC 2971), if anything.
 	ServerID *imap.IDData
 
-	selected string
-	readOnly bool
+	selected    string
+	readOnly    bool
+	uidValidity uint32
 }
 
 // Dial connects, secures the connection, logs in, and reads the

@@ -34,7 +34,7 @@ func (c *Conn) open(ctx context.Context, name string, readOnly bool) (*imap.Sele
 		c.selected = ""
 		return nil, c.wrap(ctx, verb+" folder "+name, err)
 	}
-	c.selected, c.readOnly = name, readOnly
+	c.selected, c.readOnly, c.uidValidity = name, readOnly, data.UIDValidity
 	return data, nil
 }
 
@@ -151,7 +151,7 @@ func (c *Conn) Fetch(ctx context.Context, uids []uint32) iter.Seq2[*store.Messag
 			if m == nil {
 				break
 			}
-			msg := &store.Message{}
+			msg := &store.Message{UIDValidity: c.uidValidity}
 			var lit imap.LiteralReader
 			for {
 				item := m.Next()

@@ -8,6 +8,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"slices"
 	"strconv"
@@ -75,7 +76,10 @@ type MessageInfo struct {
 // the next message is read.
 type Message struct {
 	MessageInfo
-	Body io.Reader
+	// UIDValidity is the source folder's UIDVALIDITY, which with UID
+	// identifies the message where it came from (RFC 9051 section 2.3.1.1).
+	UIDValidity uint32
+	Body        io.Reader
 }
 
 // Identity is how a message is recognised on another store whatever its UID:
@@ -129,6 +133,10 @@ func SyncFlags(flags []string) []string {
 func FlagsEqual(a, b []string) bool {
 	return slices.EqualFunc(SyncFlags(a), SyncFlags(b), strings.EqualFold)
 }
+
+// ErrNothingToAppend is returned by a store's Append when the messages ran
+// out before the first one: nothing was written.
+var ErrNothingToAppend = errors.New("nothing to append")
 
 // AppendResult says what became of an APPEND (RFC 9051 section 6.3.12).
 type AppendResult struct {
