@@ -82,6 +82,9 @@ func commands() []command {
 		{"verify", "--from URL|ACCOUNT --to URL|ACCOUNT [flags]", "check that every message of the old account is on the new one", runVerify},
 		{"account", "add|list|test|remove [flags]", "save, list, test or remove accounts (passwords go to the keychain)", runAccount},
 		{"dnscheck", "DOMAIN [--new-server HOST] [flags]", "check the domain's MX, SPF, DKIM, DMARC and blocklist entries for the move", runDNSCheck},
+		{"backup", "--from URL|ACCOUNT --out DIR [flags]", "back up every folder to mbox files, incrementally", runBackup},
+		{"restore", "--backup DIR --to URL|ACCOUNT [--into FOLDER]", "upload a backup with its flags and dates", runRestore},
+		{"import", "--thunderbird | --mbox PATH | --apple-mail PATH | --eml DIR --to URL|ACCOUNT", "bring local archives (Thunderbird, mbox, Apple Mail, .eml) to the new server", runImport},
 		{"version", "", "print the version", func(ctx context.Context, env *Env, args []string) int {
 			fmt.Fprintln(env.Stdout, "mailmover", Version)
 			return ExitOK

@@ -7,16 +7,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"mailmover/core/dovecottest"
 	"mailmover/core/sample"
-	"mailmover/core/state"
 )
 
 // TestMain lets the test binary act as the mailmover command in a child
@@ -59,27 +56,7 @@ func TestMigrateKilledResumes(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until a few batches are recorded in the journal, then kill.
-	deadline := time.Now().Add(2 * time.Minute)
-	killed := false
-	for time.Now().Before(deadline) {
-		journals, _ := filepath.Glob(filepath.Join(stateDir, "*", state.JournalFile))
-		if len(journals) == 1 {
-			recs, _ := state.ReadJournal(journals[0])
-			copied := 0
-			for _, r := range recs {
-				if r.Event == "copied" {
-					copied++
-				}
-			}
-			if copied >= 2 {
-				cmd.Process.Kill()
-				killed = true
-				break
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	killed := waitAndKill(t, cmd, stateDir, 2)
 	cmd.Wait()
 	if !killed {
 		t.Fatalf("the child finished or stalled before it could be killed:\n%s", childOut.String())

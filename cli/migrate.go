@@ -155,8 +155,13 @@ func runMigrate(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return report(env, err)
 	}
-	out := newPrinter(env, p.json)
 	opts := copier.Options{Exclude: p.exclude, Include: p.include, StateDir: p.stateDir, Connections: conns}
+	return transfer(ctx, env, newPrinter(env, p.json), src, dst, opts, dryRun)
+}
+
+// transfer plans, copies and verifies: the common path of migrate, backup,
+// restore and import.
+func transfer(ctx context.Context, env *Env, out *printer, src, dst copier.Endpoint, opts copier.Options, dryRun bool) int {
 	plan, err := copier.MakePlan(ctx, src, dst, opts)
 	if err != nil {
 		return report(env, err)
