@@ -4,7 +4,7 @@
 # Debian packages needed to build the window (Fyne: OpenGL, X11, Wayland headers).
 BUILD_PACKAGES="gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev"
 # Debian packages the tests need: real Dovecot, a real Secret Service, Python for an independent mbox reader.
-TEST_PACKAGES="dovecot-core dovecot-imapd gnome-keyring dbus python3"
+TEST_PACKAGES="dovecot-core dovecot-imapd dovecot-sieve dovecot-managesieved radicale gnome-keyring dbus python3"
 
 # need_packages PKG...: installs the Debian packages that are missing, with
 # sudo when not root; if it cannot, prints the exact apt line and fails.

@@ -85,6 +85,7 @@ func commands() []command {
 		{"backup", "--from URL|ACCOUNT --out DIR [flags]", "back up every folder to mbox files, incrementally", runBackup},
 		{"restore", "--backup DIR --to URL|ACCOUNT [--into FOLDER]", "upload a backup with its flags and dates", runRestore},
 		{"import", "--thunderbird | --mbox PATH | --apple-mail PATH | --eml DIR --to URL|ACCOUNT", "bring local archives (Thunderbird, mbox, Apple Mail, .eml) to the new server", runImport},
+		{"filters", "--thunderbird PROFILE_DIR | --apple-mail SyncedRules.plist [--out DIR]", "write plain-language notes of the mail client's filters and a Sieve script per account", runFilters},
 		{"version", "", "print the version", func(ctx context.Context, env *Env, args []string) int {
 			fmt.Fprintln(env.Stdout, "mailmover", Version)
 			return ExitOK
