@@ -36,7 +36,7 @@ type batchFlags struct {
 }
 
 func (b *batchFlags) register(fs *flag.FlagSet, env *Env) {
-	fs.StringVar(&b.csv, "csv", "", "import account pairs from this list, then copy them: imapsync's host1;user1;password1;host2;user2;password2 lines, or a CSV with a header row (source_email, source_host, source_port, source_security, source_username, source_password, target_...)")
+	fs.StringVar(&b.csv, "csv", "", "import account pairs from this list (- for standard input), then copy them: imapsync's host1;user1;password1;host2;user2;password2 lines, or a CSV with a header row (source_email, source_host, source_port, source_security, source_username, source_password, target_...)")
 	fs.BoolVar(&b.resume, "resume", false, "carry on with the mailboxes still waiting (after a stop, a crash or a restart)")
 	fs.BoolVar(&b.retry, "retry-failed", false, "put the failed mailboxes, and those that needed attention, back in line, then run")
 	fs.BoolVar(&b.rerun, "rerun", false, "run every mailbox again, copying only what is new (the final delta before switching over)")
@@ -190,11 +190,15 @@ func (b *batchFlags) check(extra int) error {
 
 // importList reads the CSV file into the queue, passwords into the keychain.
 func (b *batchFlags) importList(ctx context.Context, env *Env, q *batch.Queue, kc secret.Keychain) (batch.ImportReport, error) {
-	f, err := os.Open(b.csv)
-	if err != nil {
-		return batch.ImportReport{}, failure.New(failure.Config, failure.ScopeAccount, "open the account list", err)
+	var r io.Reader = env.Stdin
+	if b.csv != "-" {
+		f, err := os.Open(b.csv)
+		if err != nil {
+			return batch.ImportReport{}, failure.New(failure.Config, failure.ScopeAccount, "open the account list", err)
+		}
+		defer f.Close()
+		r = f
 	}
-	defer f.Close()
 	var opts batch.ImportOptions
 	for _, m := range []struct {
 		user, envVar, which string
@@ -215,7 +219,7 @@ func (b *batchFlags) importList(ctx context.Context, env *Env, q *batch.Queue, k
 			m.dst.Password = pw
 		}
 	}
-	return q.ImportWith(ctx, f, kc, opts)
+	return q.ImportWith(ctx, r, kc, opts)
 }
 
 // refreshMasters stores master passwords given by environment variable on a
@@ -351,7 +355,11 @@ func (p *batchPrinter) note(s string) {
 
 func (p *batchPrinter) imported(file string, rep batch.ImportReport) {
 	if p.json {
-		p.emit(map[string]any{"type": "import", "report": rep, "deleteFile": file})
+		m := map[string]any{"type": "import", "report": rep}
+		if file != "-" {
+			m["deleteFile"] = file
+		}
+		p.emit(m)
 		return
 	}
 	w := p.env.Stderr
@@ -362,7 +370,9 @@ func (p *batchPrinter) imported(file string, rep batch.ImportReport) {
 	if rep.NeedPassword > 0 {
 		fmt.Fprintf(w, "%d pairs have no password for a side: they wait until you give it (import again with the password, or use --source-master/--target-master).\n", rep.NeedPassword)
 	}
-	fmt.Fprintf(w, "Delete %s now: it holds passwords, and Mailmover keeps no copy of it and does not need it any more.\n", file)
+	if file != "-" {
+		fmt.Fprintf(w, "Delete %s now: it holds passwords, and Mailmover keeps no copy of it and does not need it any more.\n", file)
+	}
 }
 
 func (p *batchPrinter) event(e batch.Event) {

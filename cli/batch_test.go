@@ -65,6 +65,17 @@ func TestBatchUsage(t *testing.T) {
 	if !strings.Contains(errb.String(), "Delete "+list+" now") || !strings.Contains(errb.String(), "line 2") {
 		t.Errorf("import output = %q; want the advice to delete the list and the bad line", errb)
 	}
+	env, out, errb := testEnv(t, nil)
+	env.Stdin = strings.NewReader("old.example;a;pw-Usage-1;new.example;b;pw-Usage-2\n")
+	if code := runBatch(context.Background(), env, []string{"--csv", "-", "--import-only", "--json", "--dir", t.TempDir()}); code != ExitOK {
+		t.Errorf("import from standard input = %d; want 0\n%s%s", code, out, errb)
+	}
+	if !strings.Contains(out.String(), `"added":1`) || strings.Contains(out.String(), "pw-Usage") {
+		t.Errorf("JSON import output = %q; want one pair added, no password", out)
+	}
+	if pw, _ := env.Keychain.Get("imap:b@new.example"); pw != "pw-Usage-2" {
+		t.Errorf("the target password from standard input is not in the keychain")
+	}
 }
 
 // TestBatchKilledResumes kills a batch process with SIGKILL while it copies,

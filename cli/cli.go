@@ -86,6 +86,9 @@ func commands() []command {
 		{"restore", "--backup DIR --to URL|ACCOUNT [--into FOLDER]", "upload a backup with its flags and dates", runRestore},
 		{"import", "--thunderbird | --mbox PATH | --apple-mail PATH | --eml DIR --to URL|ACCOUNT", "bring local archives (Thunderbird, mbox, Apple Mail, .eml) to the new server", runImport},
 		{"filters", "--thunderbird PROFILE_DIR | --apple-mail SyncedRules.plist [--out DIR]", "write plain-language notes of the mail client's filters and a Sieve script per account", runFilters},
+		{"login", "--provider google|microsoft --email ADDRESS [--device]", "sign in with Google or Microsoft (OAuth 2.0); the sign-in is kept in the keychain", runLogin},
+		{"contacts", "backup|copy|verify|import [flags]", "back up, copy or import address books (CardDAV)", runContacts},
+		{"calendars", "backup|copy|verify|import [flags]", "back up, copy or import calendars and tasks (CalDAV)", runCalendars},
 		{"version", "", "print the version", func(ctx context.Context, env *Env, args []string) int {
 			fmt.Fprintln(env.Stdout, "mailmover", Version)
 			return ExitOK

@@ -14,6 +14,7 @@ import (
 	"mailmover/core/account"
 	"mailmover/core/copier"
 	"mailmover/core/failure"
+	"mailmover/core/gmail"
 	"mailmover/core/imapstore"
 	"mailmover/core/secret"
 )
@@ -35,12 +36,13 @@ func (s *sideFlags) register(fs *flag.FlagSet, which, help string) {
 
 // pairFlags are the flags shared by migrate and verify.
 type pairFlags struct {
-	from, to   sideFlags
-	stateDir   string
-	exclude    multiFlag
-	include    multiFlag
-	json       bool
-	allowPlain bool
+	from, to    sideFlags
+	stateDir    string
+	exclude     multiFlag
+	include     multiFlag
+	json        bool
+	allowPlain  bool
+	gmailPolicy string
 }
 
 func (p *pairFlags) register(fs *flag.FlagSet, env *Env) {
@@ -51,6 +53,7 @@ func (p *pairFlags) register(fs *flag.FlagSet, env *Env) {
 	fs.Var(&p.include, "include", "copy only folders matching this pattern (repeatable)")
 	fs.BoolVar(&p.json, "json", false, "print one JSON object per line: progress, then a summary")
 	fs.BoolVar(&p.allowPlain, "allow-plain", false, "allow imap://...?security=none without TLS, to a loopback address only")
+	fs.StringVar(&p.gmailPolicy, "gmail-policy", "labels", "for a Gmail source: labels (one folder per label, unlabelled mail to Archive), every-folder (duplicates), or all-mail")
 }
 
 // config resolves one side into a connection config, with its password.
@@ -85,6 +88,14 @@ func (s *sideFlags) config(env *Env, allowPlain bool) (*imapstore.Config, error)
 		return nil, err
 	}
 	cfg.CAPEM = pem
+	if acct.Auth == account.AuthOAuth2 {
+		ts, err := oauthTokens(env, acct)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Tokens = ts
+		return cfg, nil
+	}
 	pw, err := s.password(env, cfg)
 	if err != nil {
 		return nil, err
@@ -124,7 +135,16 @@ func (p *pairFlags) endpoints(env *Env) (src, dst copier.Endpoint, err error) {
 	if err != nil {
 		return src, dst, err
 	}
-	return copier.IMAP(sc), copier.IMAP(dc), nil
+	src = copier.IMAP(sc)
+	if strings.HasSuffix(strings.ToLower(sc.Host), "gmail.com") || strings.HasSuffix(strings.ToLower(sc.Host), "googlemail.com") || p.gmailPolicy != "labels" {
+		policy, err := gmail.ParsePolicy(p.gmailPolicy)
+		if err != nil {
+			return src, dst, failure.New(failure.Config, failure.ScopeAccount, "--gmail-policy", err)
+		}
+		// Accounts without [Gmail] folders pass through unchanged.
+		src = gmail.Source(src, policy)
+	}
+	return src, copier.IMAP(dc), nil
 }
 
 func newFlagSet(env *Env, name, args string) *flag.FlagSet {

@@ -110,9 +110,9 @@ func (a *Appender) oauthLogin(ctx context.Context, fail func(error) (*Appender, 
 	for i, get := range []func(context.Context) (string, error){cfg.Tokens.Token, cfg.Tokens.Refresh} {
 		var tok string
 		if tok, err = get(ctx); err != nil {
-			return fail(failure.New(failure.Auth, failure.ScopeAccount, "get an access token", err))
+			return fail(tokenErr(err))
 		}
-		if err = a.authenticate(mech + " " + oauthInitial(mech, cfg.Username, tok, cfg.Host, port)); err == nil {
+		if err = a.authenticate(mech, mech+" "+oauthInitial(mech, cfg.Username, tok, cfg.Host, port)); err == nil {
 			break
 		}
 		var se *statusError
@@ -131,7 +131,12 @@ func (a *Appender) oauthLogin(ctx context.Context, fail func(error) (*Appender, 
 
 // authenticate runs AUTHENTICATE with an initial response, answering any
 // challenge (an error report in XOAUTH2) with an empty line.
-func (a *Appender) authenticate(args string) error {
+func (a *Appender) authenticate(mech, args string) error {
+	// XOAUTH2 ends an error exchange with an empty response, OAUTHBEARER with ^A (RFC 7628).
+	answer := "\r\n"
+	if mech == "OAUTHBEARER" {
+		answer = "AQ==\r\n"
+	}
 	a.tag++
 	tag := "A" + strconv.Itoa(a.tag)
 	if _, err := a.w.WriteString(tag + " AUTHENTICATE " + args + "\r\n"); err != nil {
@@ -147,7 +152,7 @@ func (a *Appender) authenticate(args string) error {
 		}
 		switch {
 		case strings.HasPrefix(line, "+"):
-			if _, err := a.w.WriteString("\r\n"); err != nil {
+			if _, err := a.w.WriteString(answer); err != nil {
 				return err
 			}
 			if err := a.w.Flush(); err != nil {

@@ -53,7 +53,7 @@ func Dial(ctx context.Context, cfg *Config) (*Conn, error) {
 	c.c = imapclient.New(netConn, &imapclient.Options{})
 	stop := context.AfterFunc(ctx, func() { c.c.Close() })
 	defer stop()
-	if err := c.login(); err != nil {
+	if err := c.login(ctx); err != nil {
 		c.c.Close()
 		return nil, c.wrap(ctx, "log in to "+cfg.Addr(), err)
 	}
@@ -64,7 +64,7 @@ func Dial(ctx context.Context, cfg *Config) (*Conn, error) {
 	return c, nil
 }
 
-func (c *Conn) login() error {
+func (c *Conn) login(ctx context.Context) error {
 	if err := c.c.WaitGreeting(); err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (c *Conn) login() error {
 	var err error
 	switch {
 	case c.cfg.Tokens != nil:
-		err = c.oauthLogin(caps)
+		err = c.oauthLogin(ctx, caps)
 	case caps.Has("AUTH=PLAIN"):
 		err = c.c.Authenticate(sasl.NewPlainClient("", c.cfg.Username, c.cfg.Password))
 	default:
@@ -93,15 +93,14 @@ func (c *Conn) login() error {
 
 // oauthLogin signs in with an access token, and once more with a fresh one
 // if the server refuses it (the token may have expired mid-run).
-func (c *Conn) oauthLogin(caps imap.CapSet) error {
+func (c *Conn) oauthLogin(ctx context.Context, caps imap.CapSet) error {
 	mech := oauthMechanism(func(s string) bool { return caps.Has(imap.Cap(s)) })
 	if mech == "" {
 		return failure.Newf(failure.Auth, failure.ScopeAccount, "the server offers no OAuth sign-in (XOAUTH2 or OAUTHBEARER): use a password or an app password")
 	}
-	ctx := context.Background()
 	tok, err := c.cfg.Tokens.Token(ctx)
 	if err != nil {
-		return failure.New(failure.Auth, failure.ScopeAccount, "get an access token", err)
+		return tokenErr(err)
 	}
 	port := 0
 	if _, p, e := net.SplitHostPort(c.cfg.Addr()); e == nil {

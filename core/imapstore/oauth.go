@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-sasl"
+
+	"mailmover/core/failure"
 )
 
 // TokenSource gives OAuth 2.0 access tokens for an account (RFC 6749). Token
@@ -52,9 +54,26 @@ func oauthMechanism(has func(string) bool) string {
 // oauthClient returns the SASL client of a mechanism.
 func oauthClient(mech, user, token, host string, port int) sasl.Client {
 	if mech == "OAUTHBEARER" {
-		return sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: user, Token: token, Host: host, Port: port})
+		return oauthBearer{sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{Username: user, Token: token, Host: host, Port: port})}
 	}
 	return NewXOAuth2Client(user, token)
+}
+
+// oauthBearer answers the server's error challenge with ^A, as RFC 7628
+// section 3.2.3 asks, so the server ends the exchange with NO and the token
+// can be refreshed (go-sasl's client returns an error instead).
+type oauthBearer struct{ sasl.Client }
+
+func (o oauthBearer) Next(challenge []byte) ([]byte, error) { return []byte{1}, nil }
+
+// tokenErr classifies a failure to get a token: the token source's own kind
+// (a token endpoint briefly unreachable is a connection problem, retried),
+// else an authentication failure.
+func tokenErr(err error) error {
+	if failure.KindOf(err) != failure.Unknown {
+		return err
+	}
+	return failure.New(failure.Auth, failure.ScopeAccount, "get an access token", err)
 }
 
 // oauthInitial returns the base64 initial response of a mechanism, for the Appender.
