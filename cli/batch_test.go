@@ -21,18 +21,6 @@ import (
 	"mailmover/core/state"
 )
 
-// batchChildEnv, when set, makes the test binary run "mailmover batch"
-// with these arguments (separated by \x1f) and exit, so that a real process
-// can be killed mid-batch.
-const batchChildEnv = "MAILMOVER_TEST_BATCH_CHILD_ARGS"
-
-func init() {
-	if args := os.Getenv(batchChildEnv); args != "" {
-		env := &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, ConfigDir: os.TempDir(), Keychain: secret.NewMemory()}
-		os.Exit(runBatch(context.Background(), env, strings.Split(args, "\x1f")))
-	}
-}
-
 func TestBatchUsage(t *testing.T) {
 	list := filepath.Join(t.TempDir(), "list.csv")
 	os.WriteFile(list, []byte("old.example;a;pw-Usage-1;new.example;b;pw-Usage-2\nbroken\n"), 0o600)
@@ -120,7 +108,7 @@ func TestBatchKilledResumes(t *testing.T) {
 	args := []string{"--csv", listFile, "--dir", dir, "--parallel", "2", "--source-ca", caFile(t, ss), "--target-ca", caFile(t, ds)}
 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), batchChildEnv+"="+strings.Join(args, "\x1f"))
+	cmd.Env = append(os.Environ(), "MAILMOVER_TEST_CHILD_ARGS="+strings.Join(append([]string{"batch"}, args...), "\x1f"))
 	var childOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &childOut, &childOut
 	if err := cmd.Start(); err != nil {

@@ -89,6 +89,7 @@ func commands() []command {
 		{"login", "--provider google|microsoft --email ADDRESS [--device]", "sign in with Google or Microsoft (OAuth 2.0); the sign-in is kept in the keychain", runLogin},
 		{"contacts", "backup|copy|verify|import [flags]", "back up, copy or import address books (CardDAV)", runContacts},
 		{"calendars", "backup|copy|verify|import [flags]", "back up, copy or import calendars and tasks (CalDAV)", runCalendars},
+		{"batch", batchArgs, "migrate many mailboxes from a CSV list, in parallel, with a status per mailbox, retry and a report", runBatch},
 		{"version", "", "print the version", func(ctx context.Context, env *Env, args []string) int {
 			fmt.Fprintln(env.Stdout, "mailmover", Version)
 			return ExitOK

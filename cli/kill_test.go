@@ -14,13 +14,14 @@ import (
 
 	"mailmover/core/dovecottest"
 	"mailmover/core/sample"
+	"mailmover/core/secret"
 )
 
 // TestMain lets the test binary act as the mailmover command in a child
 // process, so that a real process can be killed mid-migration.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("MAILMOVER_TEST_CHILD_ARGS"); args != "" {
-		env := &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, ConfigDir: os.TempDir()}
+		env := &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, ConfigDir: os.TempDir(), Keychain: secret.NewMemory()}
 		os.Exit(Main(strings.Split(args, "\x1f"), env))
 	}
 	os.Exit(m.Run())
