@@ -90,6 +90,8 @@ func commands() []command {
 		{"contacts", "backup|copy|verify|import [flags]", "back up, copy or import address books (CardDAV)", runContacts},
 		{"calendars", "backup|copy|verify|import [flags]", "back up, copy or import calendars and tasks (CalDAV)", runCalendars},
 		{"batch", batchArgs, "migrate many mailboxes from a CSV list, in parallel, with a status per mailbox, retry and a report", runBatch},
+		{"cutover", cutoverArgs, "walk through the switch-over: initial copy, MX, final delta, verify, device settings", runCutover},
+		{"report", "--state DIR --out FILE.html|FILE.csv", "write the migration report from the journal", runReport},
 		{"version", "", "print the version", func(ctx context.Context, env *Env, args []string) int {
 			fmt.Fprintln(env.Stdout, "mailmover", Version)
 			return ExitOK

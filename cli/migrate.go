@@ -58,36 +58,10 @@ func (p *pairFlags) register(fs *flag.FlagSet, env *Env) {
 
 // config resolves one side into a connection config, with its password.
 func (s *sideFlags) config(env *Env, allowPlain bool) (*imapstore.Config, error) {
-	if s.ref == "" {
-		return nil, failure.Newf(failure.Config, failure.ScopeAccount, "--%s is missing: give imaps://USER@HOST or a saved account's name", s.which)
-	}
-	var acct account.Account
-	if strings.Contains(s.ref, "://") {
-		a, err := account.ParseURL(s.ref)
-		if err != nil {
-			return nil, failure.New(failure.Config, failure.ScopeAccount, "--"+s.which, err)
-		}
-		acct = a
-	} else {
-		a, ok := account.Account{}, false
-		if env.Accounts != nil {
-			a, ok = env.Accounts.Get(s.ref)
-		}
-		if !ok {
-			return nil, failure.Newf(failure.Config, failure.ScopeAccount, "no saved account named %q: add it with the app, or give a URL such as imaps://alice%%40example.com@imap.example.com", s.ref)
-		}
-		acct = a
-	}
-	cfg := &imapstore.Config{Host: acct.Host, Port: acct.Port, Security: imapstore.Security(acct.Security), Username: acct.Username, AllowPlain: allowPlain}
-	caFile := s.ca
-	if caFile == "" {
-		caFile = acct.CAFile
-	}
-	pem, err := imapstore.LoadCAFile(caFile)
+	cfg, acct, err := s.configNoSecret(env, allowPlain)
 	if err != nil {
 		return nil, err
 	}
-	cfg.CAPEM = pem
 	if acct.Auth == account.AuthOAuth2 {
 		ts, err := oauthTokens(env, acct)
 		if err != nil {
@@ -102,6 +76,41 @@ func (s *sideFlags) config(env *Env, allowPlain bool) (*imapstore.Config, error)
 	}
 	cfg.Password = pw
 	return cfg, nil
+}
+
+// configNoSecret resolves one side without looking for its secret.
+func (s *sideFlags) configNoSecret(env *Env, allowPlain bool) (*imapstore.Config, account.Account, error) {
+	if s.ref == "" {
+		return nil, account.Account{}, failure.Newf(failure.Config, failure.ScopeAccount, "--%s is missing: give imaps://USER@HOST or a saved account's name", s.which)
+	}
+	var acct account.Account
+	if strings.Contains(s.ref, "://") {
+		a, err := account.ParseURL(s.ref)
+		if err != nil {
+			return nil, acct, failure.New(failure.Config, failure.ScopeAccount, "--"+s.which, err)
+		}
+		acct = a
+	} else {
+		a, ok := account.Account{}, false
+		if env.Accounts != nil {
+			a, ok = env.Accounts.Get(s.ref)
+		}
+		if !ok {
+			return nil, acct, failure.Newf(failure.Config, failure.ScopeAccount, "no saved account named %q: add it with the app, or give a URL such as imaps://alice%%40example.com@imap.example.com", s.ref)
+		}
+		acct = a
+	}
+	cfg := &imapstore.Config{Host: acct.Host, Port: acct.Port, Security: imapstore.Security(acct.Security), Username: acct.Username, AllowPlain: allowPlain}
+	caFile := s.ca
+	if caFile == "" {
+		caFile = acct.CAFile
+	}
+	pem, err := imapstore.LoadCAFile(caFile)
+	if err != nil {
+		return nil, acct, err
+	}
+	cfg.CAPEM = pem
+	return cfg, acct, nil
 }
 
 // password finds the password: the named environment variable, else the
@@ -203,6 +212,7 @@ func transfer(ctx context.Context, env *Env, out *printer, src, dst copier.Endpo
 		if err != nil {
 			return report(env, err)
 		}
+		ver.Record(opts.StateDir, src, dst)
 		out.verification(ver)
 		if !res.Complete() || !ver.OK() {
 			code = ExitPartial

@@ -2,7 +2,9 @@ package copier
 
 import (
 	"context"
+	"fmt"
 
+	"mailmover/core/state"
 	"mailmover/core/store"
 )
 
@@ -108,4 +110,31 @@ func verifyFolder(ctx context.Context, sc, tc Conn, fp FolderPlan, fc *FolderChe
 		byID[id] = append(l[:k:k], l[k+1:]...)
 	}
 	return nil
+}
+
+// Record writes the verification into the pair's journal under stateRoot,
+// for the migration report: one line per folder (counts on both sides) and a
+// summary line.
+func (v *Verification) Record(stateRoot string, src, dst Endpoint) error {
+	st, err := state.Open(PairDir(stateRoot, src, dst))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, f := range v.Folders {
+		st.Log(state.Record{Event: "verify-folder", Folder: f.Source, Target: f.Target, Count: f.SourceMessages, Bytes: f.SourceBytes,
+			Detail: fmt.Sprintf("source %d messages (%d bytes), target %d messages (%d bytes), missing %d, other flags %d", f.SourceMessages, f.SourceBytes, f.TargetMessages, f.TargetBytes, len(f.Missing), len(f.FlagDiffs)),
+			Error:  f.Err})
+		for _, m := range f.Missing {
+			st.Log(state.Record{Event: "missing", Folder: f.Source, UID: m.UID, Subject: m.Subject, From: m.From, Detail: m.Date.Format("2006-01-02")})
+		}
+	}
+	verdict := "complete: every message is on the new server with its flags"
+	if !v.OK() {
+		verdict = fmt.Sprintf("incomplete: %d missing, %d with other flags, %d folders not checked", v.Missing, v.FlagDiffs, v.Errors)
+	}
+	if err := st.Log(state.Record{Event: "verified", Source: src.Name, Target: dst.Name, Count: v.Missing, Detail: verdict}); err != nil {
+		return err
+	}
+	return st.Sync()
 }

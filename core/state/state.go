@@ -137,6 +137,7 @@ type Record struct {
 	Time    time.Time    `json:"time"`
 	Run     string       `json:"run,omitempty"`
 	Event   string       `json:"event"`
+	Step    string       `json:"step,omitempty"`
 	Source  string       `json:"source,omitempty"`
 	Target  string       `json:"target,omitempty"`
 	Folder  string       `json:"folder,omitempty"`
