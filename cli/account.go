@@ -12,6 +12,7 @@ import (
 	"mailmover/core/failure"
 	"mailmover/core/imapstore"
 	"mailmover/core/secret"
+	"mailmover/core/store"
 )
 
 func runAccount(ctx context.Context, env *Env, args []string) int {
@@ -211,9 +212,9 @@ func printReport(env *Env, r *imapstore.Report) {
 		fmt.Fprintf(w, "  Certificate: %s, issued by %s, valid until %s, %s\n  SHA-256 fingerprint: %s\n", r.Cert.Subject, r.Cert.Issuer, r.Cert.NotAfter.Format("2006-01-02"), trust, r.Cert.Fingerprint)
 	}
 	if r.LoggedIn {
-		fmt.Fprintf(w, "  TLS: %s %s\n  Folders: %d, messages: %d (%s)\n  Namespace prefix %q, delimiter %q\n", r.TLSVersion, r.Cipher, r.Folders, r.Messages, humanBytes(r.Bytes), r.Prefix, r.Delim)
+		fmt.Fprintf(w, "  TLS: %s %s\n  Folders: %d, messages: %d (%s)\n  Namespace prefix %q, delimiter %q\n", r.TLSVersion, r.Cipher, r.Folders, r.Messages, store.FormatBytes(r.Bytes), r.Prefix, r.Delim)
 		if r.Quota != nil && r.Quota.Limit > 0 {
-			fmt.Fprintf(w, "  Quota: %s used of %s (%s free)\n", humanBytes(r.Quota.Used), humanBytes(r.Quota.Limit), humanBytes(r.Quota.Limit-r.Quota.Used))
+			fmt.Fprintf(w, "  Quota: %s used of %s (%s free)\n", store.FormatBytes(r.Quota.Used), store.FormatBytes(r.Quota.Limit), store.FormatBytes(r.Quota.Limit-r.Quota.Used))
 		}
 		fmt.Fprintf(w, "  Capabilities: %v\n", r.Caps)
 	}

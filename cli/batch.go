@@ -18,6 +18,7 @@ import (
 	"mailmover/core/failure"
 	"mailmover/core/imapstore"
 	"mailmover/core/secret"
+	"mailmover/core/store"
 )
 
 // batchArgs is the synopsis of the batch command.
@@ -396,7 +397,7 @@ func (p *batchPrinter) event(e batch.Event) {
 		}
 		p.last[it.ID] = time.Now()
 		c := it.Counts
-		fmt.Fprintf(p.env.Stderr, "[%s] %s: %d of %d messages, %s of %s\n", it.ID, it.Name(), c.Done, c.Messages, humanBytes(c.DoneBytes), humanBytes(c.Bytes))
+		fmt.Fprintf(p.env.Stderr, "[%s] %s: %d of %d messages, %s of %s\n", it.ID, it.Name(), c.Done, c.Messages, store.FormatBytes(c.DoneBytes), store.FormatBytes(c.Bytes))
 		return
 	}
 	it := e.Item
@@ -405,7 +406,7 @@ func (p *batchPrinter) event(e batch.Event) {
 	switch it.Status {
 	case batch.Done, batch.DoneWithProblems:
 		line += fmt.Sprintf(": %d copied (%s), %d already there, %d on the source, %d on the target, in %s",
-			c.Copied, humanBytes(c.CopiedBytes), c.Existing, c.SourceMessages, c.TargetMessages, it.LastRun.Round(100*time.Millisecond))
+			c.Copied, store.FormatBytes(c.CopiedBytes), c.Existing, c.SourceMessages, c.TargetMessages, it.LastRun.Round(100*time.Millisecond))
 	}
 	if it.Reason != "" {
 		line += ": " + it.Reason
@@ -437,7 +438,7 @@ func (p *batchPrinter) summary(dir string, items []batch.Item, sum batch.Summary
 	}
 	w.Flush()
 	fmt.Fprintf(p.env.Stdout, "\n%d mailboxes: %d done, %d done with problems, %d failed, %d need attention, %d waiting. %d messages copied (%s).\n",
-		sum.Mailboxes, sum.Done, sum.DoneWithProblems, sum.Failed, sum.NeedsAttention, sum.Waiting+sum.Running, sum.Copied, humanBytes(sum.CopiedBytes))
+		sum.Mailboxes, sum.Done, sum.DoneWithProblems, sum.Failed, sum.NeedsAttention, sum.Waiting+sum.Running, sum.Copied, store.FormatBytes(sum.CopiedBytes))
 	if sum.Failed+sum.NeedsAttention > 0 {
 		fmt.Fprintf(p.env.Stdout, "Fix what the reasons say, then: mailmover batch --retry-failed --dir %s\n", dir)
 	}

@@ -17,6 +17,7 @@ import (
 	"mailmover/core/gmail"
 	"mailmover/core/imapstore"
 	"mailmover/core/secret"
+	"mailmover/core/store"
 )
 
 // sideFlags are the flags naming one side of a migration.
@@ -299,11 +300,11 @@ func (p *printer) plan(plan *copier.Plan) {
 		if !f.Include {
 			what = "skip"
 		}
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s %s\t\n", f.Source.DisplayName(), max(f.Source.Messages, 0), humanBytes(f.Source.Size), what, f.Target)
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s %s\t\n", f.Source.DisplayName(), max(f.Source.Messages, 0), store.FormatBytes(f.Source.Size), what, f.Target)
 	}
 	w.Flush()
 	fmt.Fprintf(p.env.Stdout, "\n%d messages, %s, in %d folders (%d to create). The old account is only read; nothing is deleted anywhere.\n",
-		plan.Messages, humanBytes(plan.Bytes), len(plan.Included()), plan.Creates())
+		plan.Messages, store.FormatBytes(plan.Bytes), len(plan.Included()), plan.Creates())
 	for _, wn := range plan.Warnings {
 		fmt.Fprintf(p.env.Stdout, "Note: %s\n", wn)
 	}
@@ -340,7 +341,7 @@ func (p *printer) event(e copier.Event) {
 		if d := pr.ETA(time.Now()); d > 0 {
 			eta = ", about " + d.Round(time.Second).String() + " left"
 		}
-		fmt.Fprintf(w, "  %d of %d messages, %s of %s (%.0f messages/s%s)\n", pr.DoneMessages, pr.TotalMessages, humanBytes(pr.DoneBytes), humanBytes(pr.TotalBytes), mps, eta)
+		fmt.Fprintf(w, "  %d of %d messages, %s of %s (%.0f messages/s%s)\n", pr.DoneMessages, pr.TotalMessages, store.FormatBytes(pr.DoneBytes), store.FormatBytes(pr.TotalBytes), mps, eta)
 	case copier.EventFolderDone:
 		r := e.Result
 		status := "done"
@@ -366,7 +367,7 @@ func (p *printer) result(res *copier.Result) {
 	}
 	pr := res.Progress
 	fmt.Fprintf(p.env.Stdout, "\nCopied %d messages (%s); %d were already there; flags brought up to date on %d; %d not copied.\n",
-		pr.Copied, humanBytes(pr.CopiedBytes), pr.Existing, pr.FlagsUpdated, pr.Failed)
+		pr.Copied, store.FormatBytes(pr.CopiedBytes), pr.Existing, pr.FlagsUpdated, pr.Failed)
 	if len(res.Problems) > 0 {
 		fmt.Fprintln(p.env.Stdout, "Not copied:")
 		for _, pb := range res.Problems {
@@ -399,18 +400,4 @@ func (p *printer) summary(v map[string]any) {
 	if p.json {
 		p.emit(v)
 	}
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n < 0:
-		return "?"
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"mailmover/core/store"
 )
 
 // Summary totals the queue by status.
@@ -126,7 +128,7 @@ func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), '
 // reportPage is the HTML report: one page, inline style, no script, no
 // outside resource.
 var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
-	"bytes": humanBytes,
+	"bytes": store.FormatBytes,
 	"dur":   func(d time.Duration) string { return d.Round(100 * time.Millisecond).String() },
 	"stamp": func(t time.Time) string {
 		if t.IsZero() {
@@ -144,7 +146,7 @@ var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
 		if bps <= 0 {
 			return ""
 		}
-		return humanBytes(int64(bps)) + "/s"
+		return store.FormatBytes(int64(bps)) + "/s"
 	},
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

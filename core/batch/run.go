@@ -12,6 +12,7 @@ import (
 	"mailmover/core/failure"
 	"mailmover/core/imapstore"
 	"mailmover/core/secret"
+	"mailmover/core/store"
 )
 
 // EventKind says what an Event reports.
@@ -446,7 +447,7 @@ func classify(ctx context.Context, err error, it *Item, plan *copier.Plan) (Stat
 		reason := "the target mailbox " + it.Target.Username + " on " + it.Target.Host + " is full"
 		if plan != nil && plan.Target.Quota != nil && plan.Target.Quota.Limit > 0 {
 			q := plan.Target.Quota
-			reason += fmt.Sprintf(" (quota %s, the source holds %s)", humanBytes(q.Limit), humanBytes(plan.Bytes))
+			reason += fmt.Sprintf(" (quota %s, the source holds %s)", store.FormatBytes(q.Limit), store.FormatBytes(plan.Bytes))
 		}
 		return NeedsAttention, CauseQuota, reason + ": raise its quota, then retry"
 	case failure.Connection, failure.Throttled:
@@ -479,21 +480,6 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// humanBytes formats a byte count for people.
-func humanBytes(n int64) string {
-	switch {
-	case n < 0:
-		return "?"
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // servers counts the connections held on each server by running items.

@@ -125,7 +125,6 @@ func TestMigrateDovecot(t *testing.T) {
 	}
 }
 
-
 // TestMigrateConnectionCuts drops connections mid-transfer, several times, on
 // both sides: after re-runs every message is there exactly once.
 func TestMigrateConnectionCuts(t *testing.T) {

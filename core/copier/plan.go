@@ -169,7 +169,7 @@ func planWith(ctx context.Context, src, dst Endpoint, sc Conn, tc TargetConn, op
 		}
 	}
 	if q := p.Target.Quota; q != nil && q.Limit > 0 && q.Limit-q.Used < p.Bytes {
-		p.Warnings = append(p.Warnings, fmt.Sprintf("the new mailbox has %s free but the old one holds %s: raise the quota or leave folders out", humanBytes(q.Limit-q.Used), humanBytes(p.Bytes)))
+		p.Warnings = append(p.Warnings, fmt.Sprintf("the new mailbox has %s free but the old one holds %s: raise the quota or leave folders out", store.FormatBytes(q.Limit-q.Used), store.FormatBytes(p.Bytes)))
 	}
 	return p, nil
 }
@@ -200,17 +200,4 @@ func sortFolders(fs []store.Folder) {
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-}
-
-// humanBytes formats a byte count for people.
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -595,7 +595,7 @@ func (w *worker) copyMessages(ctx context.Context, fp FolderPlan, fs *state.Fold
 			return failed, ctx.Err()
 		}
 		if limit > 0 && msgs[i].Size > limit {
-			fail(msgs[i], failure.Newf(failure.TooBig, failure.ScopeMessage, "the message is %s, larger than the %s the new server accepts", humanBytes(msgs[i].Size), humanBytes(limit)))
+			fail(msgs[i], failure.Newf(failure.TooBig, failure.ScopeMessage, "the message is %s, larger than the %s the new server accepts", store.FormatBytes(msgs[i].Size), store.FormatBytes(limit)))
 			i++
 			continue
 		}

@@ -108,9 +108,9 @@ func TargetNotes(provider string, plan *copier.Plan, folders int) []string {
 func GmailTargetNotes(plan *copier.Plan) []string {
 	notes := []string{"Gmail: each folder becomes a label; a folder inside another becomes a nested label."}
 	if days := UploadDays(plan.Bytes); days > 1 {
-		notes = append(notes, fmt.Sprintf("Gmail accepts about 500 MB of uploads a day by IMAP: the %s to copy take about %d days. When Gmail refuses more, run the same command again the next day; nothing is copied twice.", humanBytes(plan.Bytes), days))
+		notes = append(notes, fmt.Sprintf("Gmail accepts about 500 MB of uploads a day by IMAP: the %s to copy take about %d days. When Gmail refuses more, run the same command again the next day; nothing is copied twice.", store.FormatBytes(plan.Bytes), days))
 	} else if plan.Bytes > 0 {
-		notes = append(notes, fmt.Sprintf("Gmail accepts about 500 MB of uploads a day by IMAP: the %s to copy fit in one day.", humanBytes(plan.Bytes)))
+		notes = append(notes, fmt.Sprintf("Gmail accepts about 500 MB of uploads a day by IMAP: the %s to copy fit in one day.", store.FormatBytes(plan.Bytes)))
 	}
 	return notes
 }
@@ -134,24 +134,11 @@ func MicrosoftTargetNotes(plan *copier.Plan, folders int) []string {
 		limit = plan.Target.SizeLimit
 	}
 	if plan.Bytes > limit {
-		notes = append(notes, fmt.Sprintf("Microsoft 365 refuses messages larger than %s (an administrator can raise the limit up to 150 MB): any such message is listed as not copied.", humanBytes(limit)))
+		notes = append(notes, fmt.Sprintf("Microsoft 365 refuses messages larger than %s (an administrator can raise the limit up to 150 MB): any such message is listed as not copied.", store.FormatBytes(limit)))
 	}
 	if folders > MicrosoftMaxFolders {
 		notes = append(notes, fmt.Sprintf("Microsoft 365 allows about %d connections per mailbox and each folder copied at once uses 2: copy at most %d folders at once (not %d), or Microsoft will slow down or drop the connections.", MicrosoftConnections, MicrosoftMaxFolders, folders))
 	}
 	notes = append(notes, "Microsoft 365 may ask to slow down; Mailmover then waits as long as it is told and goes on. Sent Items, Deleted Items and Junk Email are found by their special use.")
 	return notes
-}
-
-// humanBytes formats a byte count for people.
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

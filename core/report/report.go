@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"mailmover/core/state"
+	"mailmover/core/store"
 )
 
 // Step is one dated event of a migration.
@@ -131,7 +132,7 @@ func build(recs []state.Record) Account {
 				what, detail = r.Detail, r.Subject
 			}
 			if r.Event == "run-start" {
-				detail = fmt.Sprintf("%d messages, %s to consider", r.Count, human(r.Bytes))
+				detail = fmt.Sprintf("%d messages, %s to consider", r.Count, store.FormatBytes(r.Bytes))
 			}
 			a.Steps = append(a.Steps, Step{Time: r.Time, What: what, Detail: detail, Error: r.Error})
 			if r.Event == "verified" {
@@ -162,20 +163,8 @@ func build(recs []state.Record) Account {
 	return a
 }
 
-func human(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"human": human,
+	"human": store.FormatBytes,
 	"when":  func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Mailmover migration report</title>
