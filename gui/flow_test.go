@@ -1,0 +1,89 @@
+package gui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+)
+
+// TestDemoMigration runs the whole demo as a newcomer would: try the demo,
+// review the plan, copy, and read the verdict.
+func TestDemoMigration(t *testing.T) {
+	ui, q := newTestUI(t, Deps{})
+	startDemo(t, ui, q)
+	if !ui.banner.Visible() {
+		t.Error("the demo banner is hidden during the demo")
+	}
+	if got := ui.accounts.source.email.Text; got == "" || ui.accounts.source.host.Text != "127.0.0.1" {
+		t.Errorf("source not filled from the demo: email %q host %q", got, ui.accounts.source.host.Text)
+	}
+	if ui.accounts.source.remember.Checked || !ui.accounts.source.remember.Disabled() {
+		t.Error("remember in keychain is offered for a demo account")
+	}
+
+	reviewPlan(t, ui, q)
+	plan := ui.plan.plan
+	if plan.Messages != ui.demo.Messages {
+		t.Errorf("plan has %d messages; want %d", plan.Messages, ui.demo.Messages)
+	}
+	want := "Copy " + formatMessages(plan.Messages) + " (" + formatBytes(plan.Bytes) + ")"
+	if ui.plan.copy.Text != want || ui.plan.copy.Disabled() {
+		t.Errorf("primary button = %q (disabled %v); want %q enabled", ui.plan.copy.Text, ui.plan.copy.Disabled(), want)
+	}
+	if !strings.Contains(ui.plan.summary.Text, "created") || !strings.Contains(ui.plan.summary.Text, "merged") {
+		t.Errorf("summary = %q; want folders created and merged", ui.plan.summary.Text)
+	}
+
+	test.Tap(ui.plan.copy)
+	if ui.step != stepMigrate || !ui.migrate.running {
+		t.Fatalf("after Copy: step %v, running %v; want the copy screen, running", ui.step, ui.migrate.running)
+	}
+	q.pumpUntil(t, "the result", func() bool { return ui.step == stepDone || !ui.migrate.running })
+	if ui.step != stepDone {
+		t.Fatalf("the copy ended on step %v: %q %q", ui.step, ui.migrate.title.Text, ui.migrate.errView.raw)
+	}
+	m := ui.migrate
+	if m.msgBar.Value != m.msgBar.Max || m.byteBar.Value != m.byteBar.Max {
+		t.Errorf("progress = %v/%v messages, %v/%v bytes; want 100%%", m.msgBar.Value, m.msgBar.Max, m.byteBar.Value, m.byteBar.Max)
+	}
+	if m.msgText != formatCount(plan.Messages)+" of "+formatMessages(plan.Messages) {
+		t.Errorf("message counter = %q", m.msgText)
+	}
+	for _, r := range m.rows {
+		if r.state != folderDone {
+			t.Errorf("folder %q ended in state %v; want done", r.name, r.state)
+		}
+	}
+	d := ui.done
+	if d.title.Text != "Everything arrived" {
+		t.Errorf("verdict = %q; want %q", d.title.Text, "Everything arrived")
+	}
+	if d.verified == nil || !d.verified.OK() || len(d.verified.Folders) != len(plan.Included()) {
+		t.Errorf("verification = %+v; want OK for %d folders", d.verified, len(plan.Included()))
+	}
+	if d.show.Visible() {
+		t.Error("Show missing is offered though nothing is missing")
+	}
+	if !d.demoNote.Visible() {
+		t.Error("the result does not say it was the demo")
+	}
+
+	// Run again: nothing new, everything found already there.
+	test.Tap(d.again)
+	q.pumpUntil(t, "the second result", func() bool { return ui.step == stepDone && !ui.migrate.running && d.busy.Hidden })
+	if ui.migrate.result == nil || ui.migrate.result.Progress.Copied != 0 {
+		t.Errorf("second run copied %+v; want nothing", ui.migrate.result)
+	}
+	if d.title.Text != "Everything arrived" {
+		t.Errorf("second verdict = %q", d.title.Text)
+	}
+
+	test.Tap(ui.leave)
+	if ui.step != stepStart || ui.banner.Visible() || ui.demo != nil {
+		t.Errorf("after leaving the demo: step %v, banner %v, demo %v", ui.step, ui.banner.Visible(), ui.demo)
+	}
+	if ui.accounts.source.host.Text != "" {
+		t.Errorf("the demo's server %q is left in the form", ui.accounts.source.host.Text)
+	}
+}

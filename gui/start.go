@@ -1,0 +1,140 @@
+package gui
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// startScreen asks what the user wants to do. Only what works can be chosen;
+// what is coming is shown as such.
+type startScreen struct {
+	ui *UI
+
+	move      *widget.Button
+	tryDemo   *widget.Button
+	preparing *widget.Activity
+	status    *widget.Label
+	errView   *errorView
+	soon      []*widget.Button
+
+	content fyne.CanvasObject
+}
+
+func newStartScreen(ui *UI) *startScreen {
+	s := &startScreen{ui: ui}
+	s.move = widget.NewButtonWithIcon(lang.X("start.move", "Move a mailbox"), theme.MailForwardIcon(), s.onMove)
+	s.move.Importance = widget.HighImportance
+	s.tryDemo = widget.NewButtonWithIcon(lang.X("start.demo", "Try the demo"), theme.MediaPlayIcon(), s.onDemo)
+	s.preparing = widget.NewActivity()
+	s.preparing.Hide()
+	s.status = widget.NewLabel("")
+	s.status.Hide()
+	s.errView = newErrorView(ui.win)
+
+	tile := func(icon fyne.Resource, b *widget.Button, text string) fyne.CanvasObject {
+		ic := container.NewGridWrap(fyne.NewSize(48, 48), widget.NewIcon(theme.NewPrimaryThemedResource(icon)))
+		body := container.NewVBox(b, wrapped(text))
+		return widget.NewCard("", "", container.NewBorder(nil, nil, container.NewVBox(ic), nil, body))
+	}
+	choices := container.NewGridWithColumns(2,
+		tile(theme.MailForwardIcon(), s.move, lang.X("start.move.text", "Copy all the mail of an old account (folders, read and unread marks, dates) to a new one. Your old mailbox is only read, never changed.")),
+		tile(theme.MediaPlayIcon(), s.tryDemo, lang.X("start.demo.text", "Watch a whole migration between two practice mailboxes on this computer, filled with made-up mail. Nothing real is touched.")),
+	)
+	soonTile := func(icon fyne.Resource, name, text string) fyne.CanvasObject {
+		ic := container.NewGridWrap(fyne.NewSize(32, 32), widget.NewIcon(theme.NewDisabledResource(icon)))
+		b := widget.NewButton(name, nil)
+		b.Disable()
+		s.soon = append(s.soon, b)
+		t := wrapped(text)
+		t.TextStyle.Italic = true
+		return widget.NewCard("", "", container.NewBorder(nil, nil, container.NewVBox(ic), nil, container.NewVBox(b, t)))
+	}
+	soon := container.NewGridWithColumns(3,
+		soonTile(theme.DownloadIcon(), lang.X("start.backup", "Back up a mailbox"),
+			lang.X("start.backup.text", "Keep a copy of every folder on this computer.")),
+		soonTile(theme.FolderOpenIcon(), lang.X("start.archives", "Bring local archives and filters"),
+			lang.X("start.archives.text", "Upload mail kept only in Thunderbird or Apple Mail, and your filters.")),
+		soonTile(theme.AccountIcon(), lang.X("start.several", "Migrate several mailboxes"),
+			lang.X("start.several.text", "Move a whole team or family in one go.")),
+	)
+	howStep := func(n, text string) fyne.CanvasObject {
+		num := widget.NewLabel(n)
+		num.TextStyle.Bold = true
+		num.SizeName = theme.SizeNameSubHeadingText
+		num.Importance = widget.HighImportance
+		return container.NewBorder(nil, nil, container.NewVBox(num), nil, wrapped(text))
+	}
+	how := container.NewGridWithColumns(3,
+		howStep("1", lang.X("start.how1", "Type your old and your new email address: Mailmover finds the server settings.")),
+		howStep("2", lang.X("start.how2", "See every folder and how much mail will be copied, before anything happens.")),
+		howStep("3", lang.X("start.how3", "Watch the copy, stop and resume when you like, and get a check that everything arrived.")),
+	)
+	safe := wrapped(lang.X("start.safe", "Nothing is ever deleted: your old mailbox is only read, and the new one only receives."))
+	safeRow := container.NewBorder(nil, nil, lineIcon(widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon()))), nil, safe)
+	body := container.NewVBox(
+		choices,
+		container.NewHBox(s.preparing, s.status),
+		s.errView.box,
+		heading(lang.X("start.how", "How it works")),
+		how,
+		safeRow,
+		widget.NewSeparator(),
+		heading(lang.X("start.soon", "Coming soon")),
+		soon,
+	)
+	title := widget.NewLabel(lang.X("start.title", "What do you want to do?"))
+	sub := widget.NewLabel(lang.X("start.subtitle", "Mailmover copies your email from one provider to another without losing anything."))
+	title.SizeName = theme.SizeNameHeadingText
+	title.TextStyle.Bold = true
+	sub.Wrapping = fyne.TextWrapWord
+	s.content = container.NewPadded(container.New(maxWidthLayout{1100},
+		container.NewBorder(container.NewVBox(title, sub), nil, nil, nil, container.NewVScroll(body))))
+	return s
+}
+
+// onMove starts the real flow.
+func (s *startScreen) onMove() {
+	if s.ui.demo != nil {
+		s.ui.leaveDemo()
+	}
+	s.ui.show(stepAccounts)
+}
+
+// onDemo starts the demo servers on a goroutine, then fills the accounts.
+func (s *startScreen) onDemo() {
+	s.move.Disable()
+	s.tryDemo.Disable()
+	s.errView.show(nil)
+	s.status.SetText(lang.X("start.demo.preparing", "Preparing two practice mailboxes…"))
+	s.status.Show()
+	s.preparing.Show()
+	s.preparing.Start()
+	ui := s.ui
+	go func() {
+		ctx, cancel := context.WithTimeout(ui.ctx, 2*time.Minute)
+		defer cancel()
+		d, err := ui.startDemo(ctx)
+		ui.do(func() {
+			s.preparing.Stop()
+			s.preparing.Hide()
+			s.status.Hide()
+			s.move.Enable()
+			s.tryDemo.Enable()
+			if err != nil {
+				s.errView.show(err)
+				return
+			}
+			if ui.ctx.Err() != nil {
+				d.Close()
+				return
+			}
+			ui.enterDemo(d)
+		})
+	}()
+}
