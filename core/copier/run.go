@@ -163,11 +163,12 @@ func (r *run) event(e Event) {
 	}
 }
 
-func (r *run) add(f func(p *Progress)) {
+// add updates the counters and reports progress in a folder.
+func (r *run) add(folder string, f func(p *Progress)) {
 	r.mu.Lock()
 	f(&r.progress)
 	r.mu.Unlock()
-	r.event(Event{Kind: EventProgress})
+	r.event(Event{Kind: EventProgress, Folder: folder})
 }
 
 func (r *run) problem(p Problem) {
@@ -439,7 +440,7 @@ func (w *worker) sync(ctx context.Context, fp FolderPlan, res *FolderResult) err
 	if fs.Complete && src.HighestModSeq != 0 && src.UIDValidity == fs.SourceUIDValidity && src.UIDNext == fs.SourceUIDNext &&
 		src.Messages == fs.SourceMessages && src.HighestModSeq == fs.SourceModSeq && tgt.UIDValidity == fs.TargetUIDValidity && tgt.UIDValidity != 0 {
 		res.Unchanged, res.Messages, res.Existing = true, src.Messages, src.Messages
-		r.add(func(p *Progress) {
+		r.add(name, func(p *Progress) {
 			p.Existing += src.Messages
 			p.DoneMessages += src.Messages
 			p.DoneBytes += max(src.Size, 0)
@@ -549,7 +550,7 @@ func (w *worker) sync(ctx context.Context, fp FolderPlan, res *FolderResult) err
 	alreadyBytes -= existingBytes
 	res.Existing += existing + alreadyDone
 	res.FlagsUpdated += flagged
-	r.add(func(p *Progress) {
+	r.add(name, func(p *Progress) {
 		p.Existing += existing + alreadyDone
 		p.FlagsUpdated += flagged
 		p.DoneMessages += existing + alreadyDone
@@ -586,7 +587,7 @@ func (w *worker) copyMessages(ctx context.Context, fp FolderPlan, fs *state.Fold
 	fail := func(m store.MessageInfo, err error) {
 		failed++
 		res.Failed++
-		r.add(func(p *Progress) { p.Failed++; p.DoneMessages++; p.DoneBytes += m.Size })
+		r.add(name, func(p *Progress) { p.Failed++; p.DoneMessages++; p.DoneBytes += m.Size })
 		r.problem(Problem{Folder: name, UID: m.UID, Subject: m.Subject, From: m.From, Date: m.Date, Size: m.Size,
 			Kind: failure.KindOf(err), Scope: failure.ScopeMessage, Err: err.Error()})
 	}
@@ -697,7 +698,7 @@ func (w *worker) appendBatch(ctx context.Context, fp FolderPlan, fs *state.Folde
 	res.Bytes += bytes
 	r.st.Log(state.Record{Run: r.id, Event: "copied", Folder: fp.Source.DisplayName(), Count: len(sent), Bytes: bytes,
 		Detail: fmt.Sprintf("source UIDs %d-%d", sent[0].uid, sent[len(sent)-1].uid)})
-	r.add(func(p *Progress) {
+	r.add(fp.Source.DisplayName(), func(p *Progress) {
 		p.Copied += len(sent)
 		p.CopiedBytes += bytes
 		p.DoneMessages += len(sent)
