@@ -2,66 +2,15 @@ package localarchive
 
 import (
 	"context"
-	"fmt"
+	"mailmover/core/localarchive/archivetest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-// emlx returns an .emlx file holding msg with the given flags and
-// date-received.
-func emlx(msg string, flags int64, received int64) string {
-	return fmt.Sprintf("%d\n%s", len(msg), msg) + `<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<plist version="1.0">
-<dict>
-	<key>conversation-id</key>
-	<integer>4242</integer>
-	<key>date-last-viewed</key>
-	<integer>1700000999</integer>
-	<key>date-received</key>
-	<integer>` + fmt.Sprint(received) + `</integer>
-	<key>flags</key>
-	<integer>` + fmt.Sprint(flags) + `</integer>
-	<key>remote-id</key>
-	<string>17</string>
-	<key>nested</key>
-	<dict><key>flags</key><integer>0</integer></dict>
-</dict>
-</plist>
-`
-}
-
-func appleMailTree(t *testing.T) string {
-	root := filepath.Join(t.TempDir(), "V10")
-	acct := filepath.Join(root, "1F2E3D4C-ACCOUNT")
-	msgs := filepath.Join(acct, "INBOX.mbox", "A1B2C3", "Data", "3", "Messages")
-	m := func(id, subject string) string {
-		return "Message-ID: <" + id + "@example.com>\nDate: Mon, 1 Jan 2024 12:00:00 +0000\nSubject: " + subject + "\n\nBody of " + subject + "\nFrom here, not a separator\n"
-	}
-	writeFile(t, filepath.Join(msgs, "9.emlx"), emlx(m("a9", "read"), 1, 1704103200))
-	writeFile(t, filepath.Join(msgs, "10.emlx"), emlx(m("a10", "answered flagged"), 1|4|16, 1704106800))
-	writeFile(t, filepath.Join(msgs, "11.emlx"), emlx(m("a11", "deleted"), 1|2, 1704110400))
-	writeFile(t, filepath.Join(msgs, "12.emlx"), emlx(m("a12", "draft forwarded junk"), 64|256|1<<24|3<<10, 1704114000))
-	writeFile(t, filepath.Join(msgs, "13.partial.emlx"), emlx(m("a13", "partial"), 1, 1704117600))
-	writeFile(t, filepath.Join(msgs, "14.emlx"), "12x\nnot a count")
-	writeFile(t, filepath.Join(msgs, "15.emlx"), "5000\nMessage-ID: <cut@example.com>\n\ncut short")
-	writeFile(t, filepath.Join(msgs, "16.emlx"), fmt.Sprintf("%d\n%s", len(m("a16", "no plist")), m("a16", "no plist")))
-	writeFile(t, filepath.Join(acct, "INBOX.mbox", "Info.plist"), "<plist/>")
-	sub := filepath.Join(acct, "INBOX.mbox", "Projects.mbox", "D4E5", "Data", "Messages")
-	writeFile(t, filepath.Join(sub, "20.emlx"), emlx(m("a20", "in a subfolder"), 0, 1704200000))
-	// A mailbox that only holds others.
-	writeFile(t, filepath.Join(acct, "Archive.mbox", "2023.mbox", "X", "Data", "Messages", "30.emlx"), emlx(m("a30", "archived"), 1, 1704300000))
-	// An "Export Mailbox" folder.
-	exp := filepath.Join(root, "Mailboxes", "Exported.mbox")
-	writeFile(t, filepath.Join(exp, "mbox"), "From sender@example.com Mon Jan  1 10:00:00 2024\nMessage-ID: <e1@example.com>\nSubject: exported\n\nhi\n\n")
-	writeFile(t, filepath.Join(exp, "table_of_contents"), "\x00\x01binary")
-	return root
-}
-
 func TestScanAppleMail(t *testing.T) {
-	root := appleMailTree(t)
+	root := archivetest.AppleMailTree(t)
 	fs, err := ScanAppleMail(context.Background(), root)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +32,7 @@ func TestScanAppleMail(t *testing.T) {
 }
 
 func TestAppleMailMessages(t *testing.T) {
-	root := appleMailTree(t)
+	root := archivetest.AppleMailTree(t)
 	fs, err := ScanAppleMail(context.Background(), root)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package localarchive
 import (
 	"context"
 	"io"
+	"mailmover/core/localarchive/archivetest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,7 +12,7 @@ import (
 // FuzzMboxMessages reads arbitrary bytes as a local mbox: no panic, and
 // every message's Size is the exact length of its Body.
 func FuzzMboxMessages(f *testing.F) {
-	f.Add([]byte(tbMessage("Mon Jan  1 10:00:00 2024", "0001", "", "$label1", "s", ">From x") + "\n"))
+	f.Add([]byte(archivetest.TBMessage("Mon Jan  1 10:00:00 2024", "0001", "", "$label1", "s", ">From x") + "\n"))
 	f.Add([]byte("junk\n\nFrom - x\nA: b\n\nc\n\nFrom - y\nX-Mozilla-Status: zz\nB: c\n"))
 	f.Add([]byte("From a\r\nH: v\r\n\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"mailmover/core/localarchive/archivetest"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -18,23 +19,23 @@ func looseTree(t *testing.T) string {
 	root := filepath.Join(t.TempDir(), "Archive")
 	// mboxo (Unix mail: "From " in the body after a blank line would split,
 	// so writers escaped it) and mboxrd (one more '>' on every ^>*From).
-	writeFile(t, filepath.Join(root, "old.mbox"),
+	archivetest.WriteFile(t, filepath.Join(root, "old.mbox"),
 		"From alice@example.com Mon Jan  1 10:00:00 2024\n"+
 			"Message-ID: <o1@example.com>\nSubject: mboxo\n\n"+
 			"Escaped:\n\n>From the start of a paragraph\nFrom inside a paragraph\n\n"+
 			"From bob@example.com Tue Jan  2 10:00:00 2024\n"+
 			"Message-ID: <o2@example.com>\nSubject: mboxrd\n\n"+
 			">>From was quoted\n>From was plain\n\n")
-	writeFile(t, filepath.Join(root, "windows.MBX"),
+	archivetest.WriteFile(t, filepath.Join(root, "windows.MBX"),
 		"From - Mon Jan  1 10:00:00 2024\r\nMessage-ID: <w1@example.com>\r\nSubject: crlf\r\n\r\nline\r\n\r\n"+
 			"From - Tue Jan  2 10:00:00 2024\r\nMessage-ID: <w2@example.com>\r\nSubject: crlf 2\r\n\r\nline\r\n\r\n")
-	writeFile(t, filepath.Join(root, "nested", "deep.mbox"), "From x Mon Jan  1 10:00:00 2024\nSubject: deep\n\nx\n")
-	writeFile(t, filepath.Join(root, "Inbox"), "From - Mon Jan  1 10:00:00 2024\nX-Mozilla-Status: 0001\nSubject: exported by IETNG\n\nx\n")
-	writeFile(t, filepath.Join(root, "Inbox.sbd", "Sub"), "From - Mon Jan  1 10:00:00 2024\nSubject: sub\n\nx\n")
-	writeFile(t, filepath.Join(root, "notes.txt"), "From me\nSubject: not an mbox by name\n")
-	writeFile(t, filepath.Join(root, "README"), "just text\n")
-	writeFile(t, filepath.Join(root, "Saved.mbox", "mbox"), "From x Mon Jan  1 10:00:00 2024\nSubject: exported\n\nx\n")
-	writeFile(t, filepath.Join(root, ".hidden.mbox"), "From x Mon Jan  1 10:00:00 2024\nSubject: hidden\n\nx\n")
+	archivetest.WriteFile(t, filepath.Join(root, "nested", "deep.mbox"), "From x Mon Jan  1 10:00:00 2024\nSubject: deep\n\nx\n")
+	archivetest.WriteFile(t, filepath.Join(root, "Inbox"), "From - Mon Jan  1 10:00:00 2024\nX-Mozilla-Status: 0001\nSubject: exported by IETNG\n\nx\n")
+	archivetest.WriteFile(t, filepath.Join(root, "Inbox.sbd", "Sub"), "From - Mon Jan  1 10:00:00 2024\nSubject: sub\n\nx\n")
+	archivetest.WriteFile(t, filepath.Join(root, "notes.txt"), "From me\nSubject: not an mbox by name\n")
+	archivetest.WriteFile(t, filepath.Join(root, "README"), "just text\n")
+	archivetest.WriteFile(t, filepath.Join(root, "Saved.mbox", "mbox"), "From x Mon Jan  1 10:00:00 2024\nSubject: exported\n\nx\n")
+	archivetest.WriteFile(t, filepath.Join(root, ".hidden.mbox"), "From x Mon Jan  1 10:00:00 2024\nSubject: hidden\n\nx\n")
 	return root
 }
 
@@ -96,11 +97,11 @@ func TestLooseMboxMessages(t *testing.T) {
 
 func TestScanEML(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "Saved mail")
-	writeFile(t, filepath.Join(root, "b.eml"), "Message-ID: <b@x>\nDate: Tue, 2 Jan 2024 10:00:00 +0200\nSubject: b\n\nbody\n")
-	writeFile(t, filepath.Join(root, "a.eml"), "Message-ID: <a@x>\nSubject: a, no date\n\nbody")
-	writeFile(t, filepath.Join(root, "sub", "c.EML"), "Subject: c\r\n\r\nbody\r\n")
-	writeFile(t, filepath.Join(root, "sub", "ignored.txt"), "x")
-	mkdir(t, filepath.Join(root, "empty"))
+	archivetest.WriteFile(t, filepath.Join(root, "b.eml"), "Message-ID: <b@x>\nDate: Tue, 2 Jan 2024 10:00:00 +0200\nSubject: b\n\nbody\n")
+	archivetest.WriteFile(t, filepath.Join(root, "a.eml"), "Message-ID: <a@x>\nSubject: a, no date\n\nbody")
+	archivetest.WriteFile(t, filepath.Join(root, "sub", "c.EML"), "Subject: c\r\n\r\nbody\r\n")
+	archivetest.WriteFile(t, filepath.Join(root, "sub", "ignored.txt"), "x")
+	archivetest.Mkdir(t, filepath.Join(root, "empty"))
 	mtime := time.Date(2022, 5, 5, 5, 5, 5, 0, time.UTC)
 	if err := os.Chtimes(filepath.Join(root, "a.eml"), mtime, mtime); err != nil {
 		t.Fatal(err)

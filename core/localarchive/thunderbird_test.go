@@ -3,6 +3,7 @@ package localarchive
 import (
 	"context"
 	"errors"
+	"mailmover/core/localarchive/archivetest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,12 +34,12 @@ func TestThunderbirdRoots(t *testing.T) {
 }
 
 func TestThunderbirdProfiles(t *testing.T) {
-	home, profile := thunderbirdHome(t)
+	home, profile := archivetest.ThunderbirdHome(t)
 	// A Flatpak install with an absolute path.
 	flatpak := filepath.Join(home, ".var", "app", "org.mozilla.Thunderbird", ".thunderbird")
 	abs := filepath.Join(home, "elsewhere", "p1")
-	mkdir(t, abs)
-	writeFile(t, filepath.Join(flatpak, "profiles.ini"), "[Profile0]\nName=flat\nIsRelative=0\nPath="+abs+"\nDefault=1\n")
+	archivetest.Mkdir(t, abs)
+	archivetest.WriteFile(t, filepath.Join(flatpak, "profiles.ini"), "[Profile0]\nName=flat\nIsRelative=0\nPath="+abs+"\nDefault=1\n")
 
 	ps, err := ThunderbirdProfiles(context.Background(), Places{GOOS: "linux", Home: home})
 	if err != nil {
@@ -67,7 +68,7 @@ func TestThunderbirdProfiles(t *testing.T) {
 }
 
 func TestScanThunderbird(t *testing.T) {
-	_, profile := thunderbirdHome(t)
+	_, profile := archivetest.ThunderbirdHome(t)
 	fs, err := ScanThunderbird(context.Background(), profile)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +94,7 @@ func TestScanThunderbird(t *testing.T) {
 }
 
 func TestThunderbirdMessages(t *testing.T) {
-	_, profile := thunderbirdHome(t)
+	_, profile := archivetest.ThunderbirdHome(t)
 	fs, err := ScanThunderbird(context.Background(), profile)
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +189,7 @@ func TestThunderbirdMessages(t *testing.T) {
 // TestThunderbirdBrokenMbox checks that junk in an mbox is reported with the
 // file and offset, and the good message after it is read.
 func TestThunderbirdBrokenMbox(t *testing.T) {
-	_, profile := thunderbirdHome(t)
+	_, profile := archivetest.ThunderbirdHome(t)
 	fs, err := ScanThunderbird(context.Background(), profile)
 	if err != nil {
 		t.Fatal(err)
@@ -212,8 +213,8 @@ func TestThunderbirdBrokenMbox(t *testing.T) {
 
 func TestScanThunderbirdWithoutPrefs(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "Mail", "Local Folders", "Inbox"), tbMessage("Mon Jan  1 10:00:00 2024", "0001", "", "", "x", "")+"\n")
-	writeFile(t, filepath.Join(dir, "Mail", "Local Folders", "Inbox.msf"), "")
+	archivetest.WriteFile(t, filepath.Join(dir, "Mail", "Local Folders", "Inbox"), archivetest.TBMessage("Mon Jan  1 10:00:00 2024", "0001", "", "", "x", "")+"\n")
+	archivetest.WriteFile(t, filepath.Join(dir, "Mail", "Local Folders", "Inbox.msf"), "")
 	fs, err := ScanThunderbird(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
@@ -269,7 +270,7 @@ func TestMozillaFlags(t *testing.T) {
 }
 
 func TestMessagesCancelled(t *testing.T) {
-	_, profile := thunderbirdHome(t)
+	_, profile := archivetest.ThunderbirdHome(t)
 	fs, _ := ScanThunderbird(context.Background(), profile)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -15,6 +15,7 @@ import (
 	"mailmover/core/dovecottest"
 	"mailmover/core/imapstore"
 	"mailmover/core/localarchive"
+	"mailmover/core/localarchive/archivetest"
 	"mailmover/core/mailtest"
 	"mailmover/core/mbox"
 	"mailmover/core/sample"
@@ -208,5 +209,93 @@ func TestImportMboxDovecot(t *testing.T) {
 	_, res = run(t, src, copier.IMAP(dst), copier.Options{StateDir: t.TempDir(), Into: []string{"Local Archives"}})
 	if res.Progress.Copied != 0 {
 		t.Errorf("re-import copied %d; want 0", res.Progress.Copied)
+	}
+}
+
+// TestImportThunderbirdAndAppleMailDovecot finds, inventories and uploads a
+// Thunderbird profile and an Apple Mail folder to real Dovecot, with their
+// flags and dates; importing again adds nothing.
+func TestImportThunderbirdAndAppleMailDovecot(t *testing.T) {
+	t.Parallel()
+	ds := dovecottest.Start(t, dovecottest.Options{Flavour: dovecottest.Courier})
+	dst := mailtest.Account(ds, "alice", "alice-pw")
+	ctx := context.Background()
+	home, profile := archivetest.ThunderbirdHome(t)
+	places := localarchive.Places{GOOS: "linux", Home: home}
+	profiles, err := localarchive.ThunderbirdProfiles(ctx, places)
+	if err != nil || len(profiles) == 0 {
+		t.Fatalf("ThunderbirdProfiles = %v, %v; want the fixture's profiles", profiles, err)
+	}
+	tb, err := localarchive.ScanThunderbird(ctx, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apple, err := localarchive.ScanAppleMail(ctx, archivetest.AppleMailTree(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		folders []localarchive.Folder
+		into    string
+	}{
+		{"thunderbird", tb, "Thunderbird"},
+		{"apple mail", apple, "Apple Mail"},
+	} {
+		a := NewArchive(tc.folders)
+		src := ArchiveEndpoint(tc.name, a)
+		opts := copier.Options{StateDir: t.TempDir(), Into: []string{"Local Archives", tc.into}}
+		// Inventory first: nothing is on the target yet.
+		plan, err := copier.MakePlan(ctx, src, copier.IMAP(dst), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan.Messages == 0 {
+			t.Fatalf("%s: the plan finds no messages", tc.name)
+		}
+		_, res := run(t, src, copier.IMAP(dst), opts)
+		if res.Progress.Copied != plan.Messages {
+			t.Errorf("%s: copied %d; want %d", tc.name, res.Progress.Copied, plan.Messages)
+		}
+		// Flags and dates arrived as read from the archive.
+		s, err := imapstore.Open(ctx, dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fp := range plan.Included() {
+			if fp.Source.Messages == 0 {
+				continue
+			}
+			if _, err := a.OpenFolder(ctx, fp.Source.Name, true); err != nil {
+				t.Fatal(err)
+			}
+			want, err := a.List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.OpenFolder(ctx, fp.Target, true); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			byID := map[string]string{}
+			for _, m := range got {
+				byID[m.Identity()] = fmt.Sprint(m.Flags)
+			}
+			for _, m := range want {
+				if f, ok := byID[m.Identity()]; !ok || f != fmt.Sprint(m.Flags) {
+					t.Errorf("%s: %q in %q = flags %q (found %v); want %v with its date", tc.name, m.Subject, fp.Target, f, ok, m.Flags)
+				}
+			}
+		}
+		s.Close()
+		// Importing again, even with a fresh state, adds nothing.
+		opts.StateDir = t.TempDir()
+		_, res = run(t, src, copier.IMAP(dst), opts)
+		if res.Progress.Copied != 0 {
+			t.Errorf("%s: re-import copied %d; want 0", tc.name, res.Progress.Copied)
+		}
 	}
 }
