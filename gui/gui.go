@@ -75,6 +75,11 @@ const (
 	stepPlan
 	stepMigrate
 	stepDone
+	// The screens below stand outside the guided flow of a migration.
+	stepBackup
+	stepArchives
+	stepBatch
+	stepCutover
 )
 
 // UI is Mailmover's main window.
@@ -107,6 +112,10 @@ type UI struct {
 	plan     *planScreen
 	migrate  *migrateScreen
 	done     *doneScreen
+	backup   *backupScreen
+	archives *archivesScreen
+	batch    *batchScreen
+	cutover  *cutoverScreen
 
 	// demo is the running demo, nil outside it; demoDir holds its state.
 	demo    *demo.Demo
@@ -162,6 +171,10 @@ func newUI(a fyne.App, deps Deps, do func(func())) *UI {
 	ui.plan = newPlanScreen(ui)
 	ui.migrate = newMigrateScreen(ui)
 	ui.done = newDoneScreen(ui)
+	ui.backup = newBackupScreen(ui)
+	ui.archives = newArchivesScreen(ui)
+	ui.batch = newBatchScreen(ui)
+	ui.cutover = newCutoverScreen(ui)
 
 	ui.banner = ui.makeBanner()
 	ui.steps = newStepBar()
@@ -207,14 +220,29 @@ func (ui *UI) show(s step) {
 		c = ui.migrate.content
 	case stepDone:
 		c = ui.done.content
+	case stepBackup:
+		c = ui.backup.content
+	case stepArchives:
+		c = ui.archives.content
+	case stepBatch:
+		c = ui.batch.content
+	case stepCutover:
+		c = ui.cutover.content
 	}
 	ui.step = s
 	ui.steps.set(s)
 	ui.body.Objects = []fyne.CanvasObject{c}
 	ui.body.Refresh()
 	settle(c, ui.body.Size())
-	if s == stepAccounts {
+	switch s {
+	case stepAccounts:
 		ui.accounts.shown()
+	case stepBackup:
+		ui.backup.shown()
+	case stepArchives:
+		ui.archives.shown()
+	case stepCutover:
+		ui.cutover.shown()
 	}
 	if ui.shots != nil {
 		ui.shots.shown(s)
@@ -398,7 +426,7 @@ func (b *stepBar) set(s step) {
 		}
 		l.Refresh()
 	}
-	if s == stepStart {
+	if s == stepStart || s > stepDone {
 		b.trail.Hide()
 	} else {
 		b.trail.Show()

@@ -126,9 +126,55 @@ func (s *screenshots) shown(st step) {
 		s.done[st] = true
 		s.after(shotSettle, func() {
 			s.capture("done")
-			ui.finishClose()
+			s.more()
 		})
 	}
+}
+
+// more captures the screens outside the migration flow, then quits: the
+// switch-over after the demo's migration, a backup of the demo's old
+// mailbox, that backup read as local archives, and the batch.
+func (s *screenshots) more() {
+	ui := s.ui
+	ui.show(stepCutover)
+	s.after(shotSettle, func() {
+		s.capture("cutover")
+		ui.show(stepBackup)
+		dir := ui.demoDir
+		if dir == "" {
+			dir = os.TempDir()
+		}
+		ui.backup.dir.SetText(filepath.Join(dir, "backup"))
+		ui.backup.onRun()
+		s.until(func() bool { return !ui.backup.running }, func() {
+			s.after(shotSettle, func() {
+				s.capture("backup")
+				ui.show(stepArchives)
+				ui.archives.kind.SetSelectedIndex(archiveMbox)
+				ui.archives.path.SetText(ui.backup.folder)
+				ui.archives.onScan()
+				s.until(func() bool { return !ui.archives.busy }, func() {
+					s.after(shotSettle, func() {
+						s.capture("archives")
+						ui.show(stepBatch)
+						s.after(shotSettle, func() {
+							s.capture("batch")
+							ui.finishClose()
+						})
+					})
+				})
+			})
+		})
+	})
+}
+
+// until runs f on the UI goroutine once cond holds (checked there).
+func (s *screenshots) until(cond func() bool, f func()) {
+	if cond() {
+		f()
+		return
+	}
+	s.after(100*time.Millisecond, func() { s.until(cond, f) })
 }
 
 // progress captures the copy screen once it is well under way.

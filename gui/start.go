@@ -21,7 +21,10 @@ type startScreen struct {
 	preparing *widget.Activity
 	status    *widget.Label
 	errView   *errorView
-	soon      []*widget.Button
+	// soon lists what is shown but cannot be chosen yet (nothing now).
+	soon []*widget.Button
+
+	backup, archives, several, cutover *widget.Button
 
 	content fyne.CanvasObject
 }
@@ -46,22 +49,23 @@ func newStartScreen(ui *UI) *startScreen {
 		tile(theme.MailForwardIcon(), s.move, lang.X("start.move.text", "Copy all the mail of an old account (folders, read and unread marks, dates) to a new one. Your old mailbox is only read, never changed.")),
 		tile(theme.MediaPlayIcon(), s.tryDemo, lang.X("start.demo.text", "Watch a whole migration between two practice mailboxes on this computer, filled with made-up mail. Nothing real is touched.")),
 	)
-	soonTile := func(icon fyne.Resource, name, text string) fyne.CanvasObject {
-		ic := container.NewGridWrap(fyne.NewSize(32, 32), widget.NewIcon(theme.NewDisabledResource(icon)))
-		b := widget.NewButton(name, nil)
-		b.Disable()
-		s.soon = append(s.soon, b)
-		t := wrapped(text)
-		t.TextStyle.Italic = true
-		return widget.NewCard("", "", container.NewBorder(nil, nil, container.NewVBox(ic), nil, container.NewVBox(b, t)))
+	more := func(icon fyne.Resource, b *widget.Button, text string) fyne.CanvasObject {
+		ic := container.NewGridWrap(fyne.NewSize(32, 32), widget.NewIcon(theme.NewPrimaryThemedResource(icon)))
+		return widget.NewCard("", "", container.NewBorder(nil, nil, container.NewVBox(ic), nil, container.NewVBox(b, wrapped(text))))
 	}
-	soon := container.NewGridWithColumns(3,
-		soonTile(theme.DownloadIcon(), lang.X("start.backup", "Back up a mailbox"),
+	s.backup = widget.NewButtonWithIcon(lang.X("start.backup", "Back up a mailbox"), theme.DownloadIcon(), func() { ui.show(stepBackup) })
+	s.archives = widget.NewButtonWithIcon(lang.X("start.archives", "Bring local archives and filters"), theme.FolderOpenIcon(), func() { ui.show(stepArchives) })
+	s.several = widget.NewButtonWithIcon(lang.X("start.several", "Migrate several mailboxes"), theme.AccountIcon(), func() { ui.show(stepBatch) })
+	s.cutover = widget.NewButtonWithIcon(lang.X("start.cutover", "Switch over"), theme.ListIcon(), func() { ui.show(stepCutover) })
+	others := container.NewGridWithColumns(2,
+		more(theme.DownloadIcon(), s.backup,
 			lang.X("start.backup.text", "Keep a copy of every folder on this computer.")),
-		soonTile(theme.FolderOpenIcon(), lang.X("start.archives", "Bring local archives and filters"),
+		more(theme.FolderOpenIcon(), s.archives,
 			lang.X("start.archives.text", "Upload mail kept only in Thunderbird or Apple Mail, and your filters.")),
-		soonTile(theme.AccountIcon(), lang.X("start.several", "Migrate several mailboxes"),
+		more(theme.AccountIcon(), s.several,
 			lang.X("start.several.text", "Move a whole team or family in one go.")),
+		more(theme.ListIcon(), s.cutover,
+			lang.X("start.cutover.text", "Check your domain's DNS and follow the switch-over checklist after a migration.")),
 	)
 	howStep := func(n, text string) fyne.CanvasObject {
 		num := widget.NewLabel(n)
@@ -85,8 +89,8 @@ func newStartScreen(ui *UI) *startScreen {
 		how,
 		safeRow,
 		widget.NewSeparator(),
-		heading(lang.X("start.soon", "Coming soon")),
-		soon,
+		heading(lang.X("start.more", "More")),
+		others,
 	)
 	title := widget.NewLabel(lang.X("start.title", "What do you want to do?"))
 	sub := widget.NewLabel(lang.X("start.subtitle", "Mailmover copies your email from one provider to another without losing anything."))
