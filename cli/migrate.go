@@ -186,7 +186,27 @@ func runMigrate(ctx context.Context, env *Env, args []string) int {
 		return report(env, err)
 	}
 	opts := copier.Options{Exclude: p.exclude, Include: p.include, StateDir: p.stateDir, Connections: conns}
-	return transfer(ctx, env, newPrinter(env, p.json), src, dst, opts, dryRun)
+	out := newPrinter(env, p.json)
+	out.notes = p.providerNotes(conns)
+	return transfer(ctx, env, out, src, dst, opts, dryRun)
+}
+
+// providerNotes returns what the plan should say of the providers' quirks:
+// Gmail's label policy on the source, upload limits of Gmail and Microsoft
+// 365 on the target.
+func (p *pairFlags) providerNotes(conns int) func(*copier.Plan) []string {
+	return func(plan *copier.Plan) []string {
+		policy, _ := gmail.ParsePolicy(p.gmailPolicy)
+		notes := gmail.PlanNotes(policy, plan)
+		host := strings.ToLower(plan.Target.Name)
+		switch {
+		case strings.Contains(host, "gmail.com"):
+			notes = append(notes, gmail.TargetNotes("gmail", plan, conns)...)
+		case strings.Contains(host, "outlook.com") || strings.Contains(host, "office365.com"):
+			notes = append(notes, gmail.TargetNotes("microsoft", plan, conns)...)
+		}
+		return notes
+	}
 }
 
 // transfer plans, copies and verifies: the common path of migrate, backup,
@@ -195,6 +215,9 @@ func transfer(ctx context.Context, env *Env, out *printer, src, dst copier.Endpo
 	plan, err := copier.MakePlan(ctx, src, dst, opts)
 	if err != nil {
 		return report(env, err)
+	}
+	if out.notes != nil {
+		plan.Warnings = append(plan.Warnings, out.notes(plan)...)
 	}
 	out.plan(plan)
 	if dryRun {
@@ -269,9 +292,11 @@ func errString(err error) string {
 type printer struct {
 	env  *Env
 	json bool
-	mu   sync.Mutex
-	enc  *json.Encoder
-	last time.Time
+	// notes, if set, adds provider notes to a plan before it is shown.
+	notes func(*copier.Plan) []string
+	mu    sync.Mutex
+	enc   *json.Encoder
+	last  time.Time
 }
 
 func newPrinter(env *Env, asJSON bool) *printer {
