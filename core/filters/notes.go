@@ -74,6 +74,25 @@ type NotesOptions struct {
 	Target string
 	// Generated is the time printed on the notes; default now.
 	Generated time.Time
+	// ServerScripts are the Sieve scripts found on the old server, and
+	// ServerSource names that server ("alice@imap.example.com").
+	ServerScripts []ServerScript
+	ServerSource  string
+}
+
+// ServerScript is a Sieve script (RFC 5228) kept on the old server and
+// read over ManageSieve (RFC 5804 LISTSCRIPTS and GETSCRIPT): filters,
+// vacation replies, redirects.
+type ServerScript struct {
+	Name   string `json:"name"`
+	Active bool   `json:"active"`
+	Text   string `json:"text"`
+	// Summary says in plain language what its vacation and redirect
+	// commands do.
+	Summary []string `json:"summary,omitempty"`
+	// Fate says what became of it on the new server ("installed as
+	// \"x\", not active").
+	Fate string `json:"fate,omitempty"`
 }
 
 // Notes are the filter notes: per account, every rule in plain language
@@ -89,6 +108,9 @@ type Notes struct {
 	Accounts    []AccountNotes `json:"accounts"`
 	AutoReplies []AutoReply    `json:"autoReplies,omitempty"`
 	Problems    []string       `json:"problems,omitempty"`
+	// ServerScripts are the old server's Sieve scripts, from ServerSource.
+	ServerScripts []ServerScript `json:"serverScripts,omitempty"`
+	ServerSource  string         `json:"serverSource,omitempty"`
 }
 
 // Counts sums up the rules by fate.
@@ -218,6 +240,7 @@ func BuildNotes(set *Set, opts NotesOptions) *Notes {
 		n.Accounts = append(n.Accounts, an)
 	}
 	n.AutoReplies = set.AutoReplies
+	n.ServerScripts, n.ServerSource = opts.ServerScripts, opts.ServerSource
 	return n
 }
 

@@ -109,6 +109,32 @@ func (n *Notes) WriteMarkdown(w io.Writer) error {
 			p("### Sieve script %s\n\n%s\n\n", mdCode(a.Script), mdFence(a.ScriptText, "sieve"))
 		}
 	}
+	if len(n.ServerScripts) > 0 || n.ServerSource != "" {
+		p("## Server filters on the old server\n\n")
+		if n.ServerSource != "" {
+			p("Read from %s over ManageSieve.\n\n", mdEscape(n.ServerSource))
+		}
+		if len(n.ServerScripts) == 0 {
+			p("No scripts.\n\n")
+		}
+		for _, sc := range n.ServerScripts {
+			state := "not active"
+			if sc.Active {
+				state = "active: it runs on new mail"
+			}
+			p("### Script %s (%s)\n\n", mdCode(sc.Name), state)
+			for _, l := range sc.Summary {
+				p("- %s\n", mdEscape(l))
+			}
+			if sc.Fate != "" {
+				p("- %s\n", mdEscape(sc.Fate))
+			}
+			if len(sc.Summary) > 0 || sc.Fate != "" {
+				p("\n")
+			}
+			p("%s\n\n", mdFence(sc.Text, "sieve"))
+		}
+	}
 	if len(n.AutoReplies) > 0 {
 		p("## Automatic replies\n\n")
 		for _, ar := range n.AutoReplies {
