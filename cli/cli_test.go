@@ -9,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/emersion/go-imap/v2/imapclient"
-
 	"mailmover/core/dovecottest"
+	"mailmover/core/mailtest"
 	"mailmover/core/sample"
 	"mailmover/core/secret"
 )
@@ -68,17 +67,7 @@ func TestMigrateCommandDovecot(t *testing.T) {
 	t.Parallel()
 	ss := dovecottest.Start(t, dovecottest.Options{Flavour: dovecottest.Modern})
 	ds := dovecottest.Start(t, dovecottest.Options{Flavour: dovecottest.Courier})
-	c, err := imapclient.DialTLS(ss.Addr(), &imapclient.Options{TLSConfig: ss.TLSConfig()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Login("alice", "alice-pw").Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if err := sample.Load(context.Background(), c, sample.New(sample.Options{Seed: 3, Messages: 40, MaxAttachment: 100 << 10})); err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
+	mailtest.Load(t, mailtest.Account(ss, "alice", "alice-pw"), sample.New(sample.Options{Seed: 3, Messages: 40, MaxAttachment: 100 << 10}))
 	from := fmt.Sprintf("imaps://alice@127.0.0.1:%d", ss.TLSPort)
 	to := fmt.Sprintf("imap://alice@127.0.0.1:%d", ds.StartTLSPort)
 	vars := map[string]string{"SRC_PW": "alice-pw", "DST_PW": "alice-pw", "BAD_PW": "wrong-password-123"}

@@ -10,20 +10,7 @@ import (
 	"testing"
 
 	"mailmover/core/dav/radicaletest"
-	"mailmover/core/secret"
 )
-
-// davTestEnv returns an environment with the given variables, an
-// in-memory keychain, and buffers for the output.
-func davTestEnv(t *testing.T, vars map[string]string) (*Env, *bytes.Buffer, *bytes.Buffer) {
-	var out, errb bytes.Buffer
-	return &Env{
-		Stdout: &out, Stderr: &errb, Stdin: strings.NewReader(""),
-		Getenv:    func(k string) string { return vars[k] },
-		Keychain:  secret.NewMemory(),
-		ConfigDir: t.TempDir(),
-	}, &out, &errb
-}
 
 // jsonLines decodes one JSON object per line.
 func jsonLines(t *testing.T, b *bytes.Buffer) []map[string]any {
@@ -68,7 +55,7 @@ func TestDAVCommandsRadicale(t *testing.T) {
 
 	// Backup, as text.
 	dir := t.TempDir()
-	env, out, errb := davTestEnv(t, vars)
+	env, out, errb := testEnv(t, vars)
 	if code := runContacts(ctx, env, []string{"backup", "--from", from, "--from-password-env", "ALICE_PW", "--out", dir}); code != ExitOK {
 		t.Fatalf("contacts backup = %d; stderr %q", code, errb)
 	}
@@ -81,7 +68,7 @@ func TestDAVCommandsRadicale(t *testing.T) {
 	}
 
 	// Calendar backup, as JSON.
-	env, out, errb = davTestEnv(t, vars)
+	env, out, errb = testEnv(t, vars)
 	if code := runCalendars(ctx, env, []string{"backup", "--from", s.URL, "--from-user", "alice", "--from-password-env", "ALICE_PW", "--out", dir, "--json"}); code != ExitOK {
 		t.Fatalf("calendars backup = %d; stderr %q", code, errb)
 	}
@@ -92,7 +79,7 @@ func TestDAVCommandsRadicale(t *testing.T) {
 
 	// Copy (dry run, then for real, then again), as JSON.
 	copyArgs := []string{"copy", "--from", from, "--from-password-env", "ALICE_PW", "--to", s.URL, "--to-user", "bob", "--to-password-env", "BOB_PW", "--json"}
-	env, out, errb = davTestEnv(t, vars)
+	env, out, errb = testEnv(t, vars)
 	if code := runContacts(ctx, env, append(copyArgs, "--dry-run")); code != ExitOK {
 		t.Fatalf("contacts copy --dry-run = %d; stderr %q", code, errb)
 	}
@@ -100,7 +87,7 @@ func TestDAVCommandsRadicale(t *testing.T) {
 		t.Errorf("dry run created bob/friends/ (PROPFIND = %d)", code)
 	}
 	for run, wantCopied := range []float64{3, 0} {
-		env, out, errb = davTestEnv(t, vars)
+		env, out, errb = testEnv(t, vars)
 		if code := runContacts(ctx, env, copyArgs); code != ExitOK {
 			t.Fatalf("contacts copy run %d = %d; stderr %q", run+1, code, errb)
 		}
@@ -117,7 +104,7 @@ func TestDAVCommandsRadicale(t *testing.T) {
 	}
 
 	// Copy calendars as text, then verify.
-	env, out, errb = davTestEnv(t, vars)
+	env, out, errb = testEnv(t, vars)
 	textArgs := []string{"copy", "--from", from, "--from-password-env", "ALICE_PW", "--to", s.URL, "--to-user", "bob", "--to-password-env", "BOB_PW"}
 	if code := runCalendars(ctx, env, textArgs); code != ExitOK {
 		t.Fatalf("calendars copy = %d; stderr %q", code, errb)
@@ -127,7 +114,7 @@ func TestDAVCommandsRadicale(t *testing.T) {
 			t.Errorf("calendars copy output lacks %q:\n%s", want, out)
 		}
 	}
-	env, out, errb = davTestEnv(t, vars)
+	env, out, errb = testEnv(t, vars)
 	textArgs[0] = "verify"
 	if code := runCalendars(ctx, env, textArgs); code != ExitOK || !strings.Contains(out.String(), "Verified") {
 		t.Errorf("calendars verify = %d, %q; stderr %q", code, out, errb)
@@ -135,7 +122,7 @@ func TestDAVCommandsRadicale(t *testing.T) {
 
 	// Import the calendar backup into a new calendar, twice.
 	for run, want := range []string{"Imported 2 events and tasks into the new calendar \"Restored\"", "Imported 0 events and tasks into \"Restored\"; 2 were already there"} {
-		env, out, errb = davTestEnv(t, vars)
+		env, out, errb = testEnv(t, vars)
 		if code := runCalendars(ctx, env, []string{"import", "--file", filepath.Join(dir, "Zuhause.ics"), "--into", "Restored", "--to", from, "--to-password-env", "ALICE_PW"}); code != ExitOK {
 			t.Fatalf("calendars import run %d = %d; stderr %q", run+1, code, errb)
 		}
@@ -146,7 +133,7 @@ func TestDAVCommandsRadicale(t *testing.T) {
 
 	// A wrong password is an authentication failure (exit 3), and is
 	// never printed.
-	env, _, errb = davTestEnv(t, map[string]string{"PW": "wrong-secret"})
+	env, _, errb = testEnv(t, map[string]string{"PW": "wrong-secret"})
 	if code := runContacts(ctx, env, []string{"backup", "--from", from, "--from-password-env", "PW", "--out", dir}); code != ExitAuth {
 		t.Errorf("backup with a wrong password = %d; want %d (stderr %q)", code, ExitAuth, errb)
 	}
@@ -176,7 +163,7 @@ func TestDAVUsage(t *testing.T) {
 		{[]string{"backup", "--from", "https://alice@dav.example.org/", "extra"}, ExitUsage},
 	}
 	for _, tc := range tests {
-		env, _, errb := davTestEnv(t, map[string]string{"PW": "pw"})
+		env, _, errb := testEnv(t, map[string]string{"PW": "pw"})
 		if code := runContacts(t.Context(), env, tc.args); code != tc.want {
 			t.Errorf("runContacts(%q) = %d; want %d (stderr %q)", tc.args, code, tc.want, errb)
 		}
@@ -184,7 +171,7 @@ func TestDAVUsage(t *testing.T) {
 			t.Errorf("runContacts(%q) printed the password: %q", tc.args, errb)
 		}
 	}
-	env, _, _ := davTestEnv(t, nil)
+	env, _, _ := testEnv(t, nil)
 	if code := runCalendars(t.Context(), env, []string{"import", "--file", writeTemp(t, "junk"), "--to", "https://a@dav.example.org/", "--to-password-env", "X"}); code != ExitUsage {
 		t.Errorf("import of a file that is no calendar = %d; want %d", code, ExitUsage)
 	}

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/emersion/go-imap/v2/imapclient"
-
 	"mailmover/core/dovecottest"
+	"mailmover/core/mailtest"
 	"mailmover/core/sample"
 	"mailmover/core/secret"
 )
@@ -33,18 +32,8 @@ func TestMigrateKilledResumes(t *testing.T) {
 	t.Parallel()
 	ss := dovecottest.Start(t, dovecottest.Options{Flavour: dovecottest.Modern})
 	ds := dovecottest.Start(t, dovecottest.Options{Flavour: dovecottest.Modern})
-	c, err := imapclient.DialTLS(ss.Addr(), &imapclient.Options{TLSConfig: ss.TLSConfig()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Login("alice", "alice-pw").Wait(); err != nil {
-		t.Fatal(err)
-	}
 	corpus := sample.New(sample.Options{Seed: 5, Messages: 400, MaxAttachment: 400 << 10})
-	if err := sample.Load(context.Background(), c, corpus); err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
+	mailtest.Load(t, mailtest.Account(ss, "alice", "alice-pw"), corpus)
 	stateDir := t.TempDir()
 	args := []string{"--from", fmt.Sprintf("imaps://alice@127.0.0.1:%d", ss.TLSPort), "--to", fmt.Sprintf("imaps://alice@127.0.0.1:%d", ds.TLSPort),
 		"--from-password-env", "SRC_PW", "--to-password-env", "DST_PW", "--from-ca", caFile(t, ss), "--to-ca", caFile(t, ds)}
