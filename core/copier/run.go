@@ -151,7 +151,9 @@ type run struct {
 	mu       sync.Mutex
 	progress Progress
 	result   Result
-	targets  map[string]store.Folder
+	// targets and sources hold every folder's status, read once at the start.
+	targets map[string]store.Folder
+	sources map[string]store.Folder
 }
 
 func (r *run) event(e Event) {
@@ -254,7 +256,42 @@ func (r *run) prepare(ctx context.Context, folders []FolderPlan) error {
 	for _, f := range tf {
 		r.targets[f.Name] = f
 	}
+	// One listing of the source's status lets unchanged folders be passed
+	// over without a connection of their own.
+	sc, err := r.dialRetry(ctx, r.src)
+	if err != nil {
+		return err
+	}
+	defer sc.Close()
+	sf, err := sc.Folders(ctx)
+	if err != nil {
+		return err
+	}
+	r.sources = map[string]store.Folder{}
+	for _, f := range sf {
+		r.sources[f.Name] = f
+	}
 	return nil
+}
+
+// unchanged reports whether a folder pair needs nothing: the last run
+// completed it and neither side changed since (same UIDVALIDITY, UIDNEXT and
+// message count, and on the source the same HIGHESTMODSEQ, RFC 7162, so no
+// flag changed either). Without CONDSTORE the source is always compared.
+func unchanged(fs *state.Folder, fp FolderPlan, src, tgt store.Folder) bool {
+	return fs.Complete && fs.Target == fp.Target && src.HighestModSeq != 0 && src.UIDValidity == fs.SourceUIDValidity &&
+		src.UIDNext == fs.SourceUIDNext && src.Messages == fs.SourceMessages && src.HighestModSeq == fs.SourceModSeq &&
+		tgt.UIDValidity == fs.TargetUIDValidity && tgt.UIDValidity != 0
+}
+
+// passOver counts an unchanged folder as done.
+func (r *run) passOver(name string, src store.Folder, res *FolderResult) {
+	res.Unchanged, res.Messages, res.Existing = true, src.Messages, src.Messages
+	r.add(name, func(p *Progress) {
+		p.Existing += src.Messages
+		p.DoneMessages += src.Messages
+		p.DoneBytes += max(src.Size, 0)
+	})
 }
 
 func (r *run) copyAll(ctx context.Context, folders []FolderPlan) error {
@@ -375,26 +412,10 @@ func (w *worker) folder(ctx context.Context, fp FolderPlan) error {
 	r.st.Log(state.Record{Run: r.id, Event: "folder-start", Folder: name, Target: fp.Target})
 	var res FolderResult
 	var err error
-	for attempt := 0; ; attempt++ {
-		if w.sc == nil {
-			if w.sc, err = r.dialRetry(ctx, r.src); err != nil {
-				break
-			}
-		}
-		if w.tc == nil {
-			if w.tc, err = r.dialRetry(ctx, r.dst); err != nil {
-				break
-			}
-		}
-		err = w.sync(ctx, fp, &res)
-		if err == nil || !retryable(err) || ctx.Err() != nil || attempt >= r.opts.retries() {
-			break
-		}
-		w.close()
-		if perr := r.pause(ctx, attempt, err, name); perr != nil {
-			err = perr
-			break
-		}
+	if src, ok := r.sources[fp.Source.Name]; ok && r.isUnchanged(fp, src) {
+		r.passOver(name, src, &res)
+	} else {
+		err = w.attempts(ctx, fp, &res)
 	}
 	res.Source, res.Target = name, fp.Target
 	if err != nil && ctx.Err() == nil {
@@ -417,6 +438,39 @@ func (w *worker) folder(ctx context.Context, fp FolderPlan) error {
 	return err
 }
 
+// isUnchanged reports, from the status read at the start, whether a folder
+// pair needs nothing, so no connection is opened for it.
+func (r *run) isUnchanged(fp FolderPlan, src store.Folder) bool {
+	fs, err := r.st.Load(fp.Source.Name)
+	return err == nil && unchanged(fs, fp, src, r.targets[fp.Target])
+}
+
+// attempts syncs a folder, reconnecting and resuming after lost connections.
+func (w *worker) attempts(ctx context.Context, fp FolderPlan, res *FolderResult) error {
+	r := w.r
+	var err error
+	for attempt := 0; ; attempt++ {
+		if w.sc == nil {
+			if w.sc, err = r.dialRetry(ctx, r.src); err != nil {
+				return err
+			}
+		}
+		if w.tc == nil {
+			if w.tc, err = r.dialRetry(ctx, r.dst); err != nil {
+				return err
+			}
+		}
+		err = w.sync(ctx, fp, res)
+		if err == nil || !retryable(err) || ctx.Err() != nil || attempt >= r.opts.retries() {
+			return err
+		}
+		w.close()
+		if perr := r.pause(ctx, attempt, err, fp.Source.DisplayName()); perr != nil {
+			return perr
+		}
+	}
+}
+
 // sync brings one folder up to date. res accumulates across retries.
 func (w *worker) sync(ctx context.Context, fp FolderPlan, res *FolderResult) error {
 	r := w.r
@@ -437,14 +491,8 @@ func (w *worker) sync(ctx context.Context, fp FolderPlan, res *FolderResult) err
 		return err
 	}
 	tgt := r.targets[fp.Target]
-	if fs.Complete && src.HighestModSeq != 0 && src.UIDValidity == fs.SourceUIDValidity && src.UIDNext == fs.SourceUIDNext &&
-		src.Messages == fs.SourceMessages && src.HighestModSeq == fs.SourceModSeq && tgt.UIDValidity == fs.TargetUIDValidity && tgt.UIDValidity != 0 {
-		res.Unchanged, res.Messages, res.Existing = true, src.Messages, src.Messages
-		r.add(name, func(p *Progress) {
-			p.Existing += src.Messages
-			p.DoneMessages += src.Messages
-			p.DoneBytes += max(src.Size, 0)
-		})
+	if unchanged(fs, fp, src, tgt) {
+		r.passOver(name, src, res)
 		return nil
 	}
 	uv, err := w.sc.OpenFolder(ctx, src.Name, true)
