@@ -391,6 +391,29 @@ func (r *run) pause(ctx context.Context, attempt int, err error, folder string) 
 type worker struct {
 	r      *run
 	sc, tc TargetConn
+	// saved is when the folder state was last written, unsaved how many
+	// copies it does not record yet.
+	saved   time.Time
+	unsaved int
+}
+
+// Saving the state after every batch costs an fsync each; a copy recorded
+// a little late is still recognised on the target by its identity after a
+// crash, so the state is written at most this often during a folder (and
+// always at its end).
+const (
+	saveEvery    = time.Second
+	saveMessages = 500
+)
+
+// saveSoon writes the folder state if enough time or messages have passed.
+func (w *worker) saveSoon(fs *state.Folder, n int) error {
+	w.unsaved += n
+	if time.Since(w.saved) < saveEvery && w.unsaved < saveMessages {
+		return nil
+	}
+	w.saved, w.unsaved = time.Now(), 0
+	return w.r.st.Save(fs)
 }
 
 func (w *worker) close() {
@@ -739,7 +762,7 @@ func (w *worker) appendBatch(ctx context.Context, fp FolderPlan, fs *state.Folde
 			r.st.Log(state.Record{Run: r.id, Event: "keywords-dropped", Folder: fp.Source.DisplayName(), UID: m.uid, Detail: fmt.Sprint(drop)})
 		}
 	}
-	if err := r.st.Save(fs); err != nil {
+	if err := w.saveSoon(fs, len(sent)); err != nil {
 		return err
 	}
 	res.Copied += len(sent)
