@@ -650,10 +650,7 @@ func (w *worker) copyMessages(ctx context.Context, fp FolderPlan, fs *state.Fold
 	r := w.r
 	name := fp.Source.DisplayName()
 	limit := w.tc.AppendLimit()
-	maxN := 1
-	if w.tc.CanMultiAppend() {
-		maxN = r.opts.batchMessages()
-	}
+	maxN := r.opts.batchMessages()
 	slices.SortFunc(msgs, func(a, b store.MessageInfo) int { return int(a.UID) - int(b.UID) })
 	fail := func(m store.MessageInfo, err error) {
 		failed++
@@ -678,34 +675,57 @@ func (w *worker) copyMessages(ctx context.Context, fp FolderPlan, fs *state.Fold
 			j++
 		}
 		batch := msgs[i:j]
-		err := w.appendBatch(ctx, fp, fs, batch, res)
+		err := w.appendBatch(ctx, fp, fs, batch, res, fail)
 		switch {
 		case err == nil:
-		case ctx.Err() != nil:
-			return failed, ctx.Err()
-		case retryable(err) || failure.ScopeOf(err) == failure.ScopeAccount && failure.KindOf(err) != failure.Refused && failure.KindOf(err) != failure.TooBig:
+		case stops(ctx, err) || failure.ScopeOf(err) == failure.ScopeAccount && failure.KindOf(err) != failure.Refused && failure.KindOf(err) != failure.TooBig:
+			if ctx.Err() != nil {
+				return failed, ctx.Err()
+			}
 			return failed, err
-		case len(batch) > 1:
-			// One message spoiled the batch (the command is atomic): go one by one.
+		default:
+			// One message spoiled a MULTIAPPEND (the command is atomic): the
+			// batch goes again one message at a time, from the messages not
+			// yet recorded.
+			var rest []store.MessageInfo
 			for _, m := range batch {
-				if err := w.appendBatch(ctx, fp, fs, []store.MessageInfo{m}, res); err != nil {
-					if ctx.Err() != nil || retryable(err) || failure.KindOf(err) == failure.Quota || failure.KindOf(err) == failure.Auth {
-						return failed, err
-					}
-					fail(m, err)
+				if _, ok := fs.Copied[m.UID]; !ok {
+					rest = append(rest, m)
 				}
 			}
-		default:
-			fail(batch[0], err)
+			for _, m := range rest {
+				if err := w.appendOne(ctx, fp, fs, m, res, fail); err != nil {
+					return failed, err
+				}
+			}
 		}
 		i = j
 	}
 	return failed, nil
 }
 
-// appendBatch streams one batch from the source into one APPEND on the target
-// and records the result.
-func (w *worker) appendBatch(ctx context.Context, fp FolderPlan, fs *state.Folder, batch []store.MessageInfo, res *FolderResult) error {
+// appendOne appends a single message with its own APPEND.
+func (w *worker) appendOne(ctx context.Context, fp FolderPlan, fs *state.Folder, m store.MessageInfo, res *FolderResult, refused func(store.MessageInfo, error)) error {
+	err := w.appendBatch(ctx, fp, fs, []store.MessageInfo{m}, res, refused)
+	if err != nil && !stops(ctx, err) {
+		refused(m, err)
+		return nil
+	}
+	return err
+}
+
+// stops reports whether an append failure ends the folder (or the run)
+// rather than just the message.
+func stops(ctx context.Context, err error) bool {
+	k := failure.KindOf(err)
+	return ctx.Err() != nil || retryable(err) || k == failure.Quota || k == failure.Auth
+}
+
+// appendBatch streams one batch from the source (one FETCH) into the target:
+// one APPEND for the whole batch where the target offers MULTIAPPEND, else
+// one APPEND per message from the same stream, where a refused message is
+// reported through refused and the others go on. It records what arrived.
+func (w *worker) appendBatch(ctx context.Context, fp FolderPlan, fs *state.Folder, batch []store.MessageInfo, res *FolderResult, refused func(store.MessageInfo, error)) error {
 	r := w.r
 	uids := make([]uint32, len(batch))
 	infos := make(map[uint32]store.MessageInfo, len(batch))
@@ -713,66 +733,86 @@ func (w *worker) appendBatch(ctx context.Context, fp FolderPlan, fs *state.Folde
 		uids[i] = m.UID
 		infos[m.UID] = m
 	}
+	per := 1
+	if w.tc.CanMultiAppend() {
+		per = len(batch)
+	}
+	next, stop := iter.Pull2(w.sc.Fetch(ctx, uids))
+	defer stop()
 	type sentMsg struct {
 		uid   uint32
 		flags []string
 		size  int64
 	}
-	var sent []sentMsg
-	var srcErr error
-	stream := func(yield func(*store.Message, error) bool) {
-		for m, err := range w.sc.Fetch(ctx, uids) {
-			if err != nil {
-				srcErr = err
-				yield(nil, err)
-				return
-			}
-			if info, ok := infos[m.UID]; ok && m.MessageID == "" {
-				// What the listing knew (Message-ID, sender, subject) travels
-				// with the bytes, for stores that record it.
-				m.MessageID, m.HeaderHash, m.From, m.Subject, m.Date = info.MessageID, info.HeaderHash, info.From, info.Subject, info.Date
-			}
-			sent = append(sent, sentMsg{m.UID, m.Flags, m.Size})
-			if !yield(m, nil) {
-				return
-			}
-		}
-	}
-	ar, err := w.tc.Append(ctx, fp.Target, iter.Seq2[*store.Message, error](stream))
-	if srcErr != nil && err != nil {
-		// The source failed mid-batch: its connection is suspect too.
-		err = srcErr
-	}
-	if err != nil {
-		if errors.Is(err, store.ErrNothingToAppend) {
-			// The messages vanished from the source between listing and fetching.
-			return nil
-		}
-		return err
-	}
+	var copied []sentMsg
 	var bytes int64
-	for i, m := range sent {
-		var tuid uint32
-		if ar.UIDs != nil {
-			tuid = ar.UIDs[i]
+	for {
+		var sent []sentMsg
+		var srcErr error
+		command := func(yield func(*store.Message, error) bool) {
+			for range per {
+				m, err, ok := next()
+				if !ok {
+					return
+				}
+				if err != nil {
+					srcErr = err
+					yield(nil, err)
+					return
+				}
+				if info, ok := infos[m.UID]; ok && m.MessageID == "" {
+					// What the listing knew (Message-ID, sender, subject) travels
+					// with the bytes, for stores that record it.
+					m.MessageID, m.HeaderHash, m.From, m.Subject, m.Date = info.MessageID, info.HeaderHash, info.From, info.Subject, info.Date
+				}
+				sent = append(sent, sentMsg{m.UID, m.Flags, m.Size})
+				if !yield(m, nil) {
+					return
+				}
+			}
 		}
-		fs.Copied[m.uid] = state.Entry{T: tuid, F: state.FlagHash(m.flags)}
-		bytes += m.size
-		if drop := ar.Dropped[i]; len(drop) > 0 {
-			r.st.Log(state.Record{Run: r.id, Event: "keywords-dropped", Folder: fp.Source.DisplayName(), UID: m.uid, Detail: fmt.Sprint(drop)})
+		ar, err := w.tc.Append(ctx, fp.Target, command)
+		if srcErr != nil && err != nil {
+			// The source failed mid-batch: its connection is suspect too.
+			err = srcErr
 		}
+		if errors.Is(err, store.ErrNothingToAppend) {
+			break // the stream is over
+		}
+		if err != nil {
+			if per == 1 && len(sent) == 1 && refused != nil && !stops(ctx, err) {
+				refused(infos[sent[0].uid], err)
+				continue
+			}
+			return err
+		}
+		for i, m := range sent {
+			var tuid uint32
+			if ar.UIDs != nil {
+				tuid = ar.UIDs[i]
+			}
+			fs.Copied[m.uid] = state.Entry{T: tuid, F: state.FlagHash(m.flags)}
+			bytes += m.size
+			if drop := ar.Dropped[i]; len(drop) > 0 {
+				r.st.Log(state.Record{Run: r.id, Event: "keywords-dropped", Folder: fp.Source.DisplayName(), UID: m.uid, Detail: fmt.Sprint(drop)})
+			}
+		}
+		copied = append(copied, sent...)
 	}
-	if err := w.saveSoon(fs, len(sent)); err != nil {
+	if len(copied) == 0 {
+		return nil
+	}
+	if err := w.saveSoon(fs, len(copied)); err != nil {
 		return err
 	}
-	res.Copied += len(sent)
+	res.Copied += len(copied)
 	res.Bytes += bytes
-	r.st.Log(state.Record{Run: r.id, Event: "copied", Folder: fp.Source.DisplayName(), Count: len(sent), Bytes: bytes,
-		Detail: fmt.Sprintf("source UIDs %d-%d", sent[0].uid, sent[len(sent)-1].uid)})
+	r.st.Log(state.Record{Run: r.id, Event: "copied", Folder: fp.Source.DisplayName(), Count: len(copied), Bytes: bytes,
+		Detail: fmt.Sprintf("source UIDs %d-%d", copied[0].uid, copied[len(copied)-1].uid)})
 	r.add(fp.Source.DisplayName(), func(p *Progress) {
-		p.Copied += len(sent)
+		p.Copied += len(copied)
 		p.CopiedBytes += bytes
-		p.DoneMessages += len(sent)
+		p.DoneMessages += len(copied)
 		p.DoneBytes += bytes
 	})
 	return nil
