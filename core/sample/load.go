@@ -196,6 +196,9 @@ func Load(ctx context.Context, c *imapclient.Client, corpus *Corpus) error {
 	defer stop()
 	err := load(ctx, c, corpus)
 	if ctx.Err() != nil {
+		// The AfterFunc may still be running: close here too, so the client
+		// is closed when Load returns.
+		c.Close()
 		return ctx.Err()
 	}
 	return err
