@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -195,36 +193,6 @@ func transfer(ctx context.Context, ui *UI, view *transferView, src, dst copier.E
 	ui.do(func() { view.setStatus(lang.X("migrate.checking", "comparing both mailboxes…")) })
 	v, err := copier.Verify(ctx, src, dst, plan)
 	return res, v, err
-}
-
-// flushEvery brings a feed to the window through apply about ten times a
-// second; the returned func stops it.
-func flushEvery(ui *UI, fd *feed, apply func(copier.Progress, []copier.Event)) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(flushInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			if !fd.pending.CompareAndSwap(false, true) {
-				continue
-			}
-			p, evs, _ := fd.take()
-			ui.do(func() {
-				fd.pending.Store(false)
-				apply(p, evs)
-			})
-		}
-	})
-	return func() {
-		close(done)
-		wg.Wait()
-	}
 }
 
 // transferView shows the progress of a copy outside the migration flow:

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -264,7 +262,6 @@ func (b *batchScreen) onStart() {
 	b.setRunning(true)
 	var mu sync.Mutex
 	latest := map[string]batch.Item{}
-	var pending atomic.Bool
 	flush := func() {
 		mu.Lock()
 		got := latest
@@ -292,28 +289,9 @@ func (b *batchScreen) onStart() {
 	}
 	go func() {
 		defer cancel()
-		done := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			t := time.NewTicker(flushInterval)
-			defer t.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-t.C:
-				}
-				if pending.CompareAndSwap(false, true) {
-					ui.do(func() {
-						pending.Store(false)
-						flush()
-					})
-				}
-			}
-		})
+		stop := pumpUI(ui, flush)
 		err := q.Run(ctx, opts)
-		close(done)
-		wg.Wait()
+		stop()
 		ui.do(func() {
 			flush()
 			b.cancel = nil

@@ -237,7 +237,7 @@ func (m *migrateScreen) start(src, dst *imapstore.Config, plan *copier.Plan) {
 	srcE, dstE := endpoint(sourceSide, src), endpoint(targetSide, dst)
 	go func() {
 		defer cancel()
-		stopFlush := m.flushLoop(fd)
+		stopFlush := flushEvery(ui, fd, m.apply)
 		res, err := copier.Run(ctx, srcE, dstE, plan, copier.Options{StateDir: stateDir}, fd.onEvent)
 		stopFlush()
 		var v *copier.Verification
@@ -265,9 +265,6 @@ type feed struct {
 	progress copier.Progress
 	events   []copier.Event
 	dirty    bool
-	// pending is set while a flush waits to run on the UI goroutine, so a
-	// busy window is never sent more.
-	pending atomic.Bool
 }
 
 // onEvent is copier.Run's callback; it runs on worker goroutines.
@@ -293,10 +290,13 @@ func (f *feed) take() (copier.Progress, []copier.Event, bool) {
 	return f.progress, evs, dirty
 }
 
-// flushLoop brings the feed to the window about ten times a second; the
-// returned func stops it.
-func (m *migrateScreen) flushLoop(fd *feed) (stop func()) {
+// pumpUI runs flush on the UI goroutine about ten times a second until the
+// returned func is called (which waits for the pump to end). A flush is not
+// posted while the previous one waits to run, so a busy window is never sent
+// more.
+func pumpUI(ui *UI, flush func()) (stop func()) {
 	done := make(chan struct{})
+	var pending atomic.Bool
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		t := time.NewTicker(flushInterval)
@@ -307,13 +307,12 @@ func (m *migrateScreen) flushLoop(fd *feed) (stop func()) {
 				return
 			case <-t.C:
 			}
-			if !fd.pending.CompareAndSwap(false, true) {
+			if !pending.CompareAndSwap(false, true) {
 				continue // the last flush has not run yet
 			}
-			p, evs, _ := fd.take()
-			m.ui.do(func() {
-				fd.pending.Store(false)
-				m.apply(p, evs)
+			ui.do(func() {
+				pending.Store(false)
+				flush()
 			})
 		}
 	})
@@ -321,6 +320,15 @@ func (m *migrateScreen) flushLoop(fd *feed) (stop func()) {
 		close(done)
 		wg.Wait()
 	}
+}
+
+// flushEvery brings a feed to the window through apply about ten times a
+// second; the returned func stops it.
+func flushEvery(ui *UI, fd *feed, apply func(copier.Progress, []copier.Event)) (stop func()) {
+	return pumpUI(ui, func() {
+		p, evs, _ := fd.take()
+		apply(p, evs)
+	})
 }
 
 // apply shows progress and events on the UI goroutine.
