@@ -13,6 +13,7 @@ import (
 	"mailmover/core/dovecottest"
 	"mailmover/core/imapstore"
 	"mailmover/core/imaptest"
+	"mailmover/core/mailtest"
 	"mailmover/core/store"
 )
 
@@ -320,30 +321,10 @@ func TestMigrateToDovecot(t *testing.T) {
 // contents lists, for each non-empty folder, the ids of its messages.
 func contents(t *testing.T, cfg *imapstore.Config) []string {
 	t.Helper()
-	ctx := context.Background()
-	s, err := imapstore.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	fs, err := s.Folders(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, f := range fs {
-		if f.NoSelect {
-			continue
-		}
-		if _, err := s.OpenFolder(ctx, f.Name, true); err != nil {
-			t.Fatal(err)
-		}
-		infos, err := s.List(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+	mailtest.EachFolder(t, cfg, func(_ *imapstore.Session, f store.Folder, infos []store.MessageInfo) {
 		if len(infos) == 0 {
-			continue
+			return
 		}
 		var ids []string
 		for _, m := range infos {
@@ -351,7 +332,7 @@ func contents(t *testing.T, cfg *imapstore.Config) []string {
 		}
 		slices.Sort(ids)
 		out = append(out, f.Name+": "+strings.Join(ids, " "))
-	}
+	})
 	slices.Sort(out)
 	return out
 }

@@ -66,9 +66,9 @@ type Msg struct {
 
 func (m Msg) String() string { return fmt.Sprintf("%s %s %d", m.Hash[:12], m.Flags, m.Date) }
 
-// Snapshot reads every message of every folder: body hash, flags, INTERNALDATE,
-// keyed by folder path (joined with "/").
-func Snapshot(t testing.TB, cfg *imapstore.Config) map[string][]Msg {
+// EachFolder opens every selectable folder of an account read-only and calls
+// fn with the session (to fetch from) and the folder's message summaries.
+func EachFolder(t testing.TB, cfg *imapstore.Config, fn func(s *imapstore.Session, f store.Folder, infos []store.MessageInfo)) {
 	t.Helper()
 	ctx := context.Background()
 	s, err := imapstore.Open(ctx, cfg)
@@ -80,7 +80,6 @@ func Snapshot(t testing.TB, cfg *imapstore.Config) map[string][]Msg {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string][]Msg{}
 	for _, f := range folders {
 		if f.NoSelect {
 			continue
@@ -92,12 +91,22 @@ func Snapshot(t testing.TB, cfg *imapstore.Config) map[string][]Msg {
 		if err != nil {
 			t.Fatal(err)
 		}
+		fn(s, f, infos)
+	}
+}
+
+// Snapshot reads every message of every folder: body hash, flags, INTERNALDATE,
+// keyed by folder name, sorted.
+func Snapshot(t testing.TB, cfg *imapstore.Config) map[string][]Msg {
+	t.Helper()
+	out := map[string][]Msg{}
+	EachFolder(t, cfg, func(s *imapstore.Session, f store.Folder, infos []store.MessageInfo) {
 		var uids []uint32
 		for _, m := range infos {
 			uids = append(uids, m.UID)
 		}
 		var msgs []Msg
-		for m, err := range s.Fetch(ctx, uids) {
+		for m, err := range s.Fetch(context.Background(), uids) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,7 +114,7 @@ func Snapshot(t testing.TB, cfg *imapstore.Config) map[string][]Msg {
 		}
 		sort.Slice(msgs, func(i, j int) bool { return msgs[i].String() < msgs[j].String() })
 		out[f.Name] = msgs
-	}
+	})
 	return out
 }
 
