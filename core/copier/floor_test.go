@@ -102,19 +102,9 @@ func fetchAll(ctx context.Context, src *imapstore.Config, plan *Plan) (heldCorpu
 // folders created before the clock starts; no state is kept.
 func floorAppend(ctx context.Context, dst *imapstore.Config, plan *Plan, held heldCorpus, conns, perCommand int) (floorResult, error) {
 	folders := plan.Included()
-	tc, err := imapstore.Open(ctx, dst)
-	if err != nil {
+	if err := createTargets(ctx, dst, folders); err != nil {
 		return floorResult{}, err
 	}
-	for _, f := range folders {
-		if !f.Exists {
-			if err := tc.Create(ctx, f.Target, f.Source.Subscribed); err != nil {
-				tc.Close()
-				return floorResult{}, err
-			}
-		}
-	}
-	tc.Close()
 
 	apps := make([]*imapstore.Appender, conns)
 	defer func() {
@@ -123,6 +113,7 @@ func floorAppend(ctx context.Context, dst *imapstore.Config, plan *Plan, held he
 		}
 	}()
 	for i := range apps {
+		var err error
 		if apps[i], err = imapstore.DialAppender(ctx, dst); err != nil {
 			return floorResult{}, err
 		}
@@ -314,19 +305,9 @@ func isVerb(s string) bool {
 // Target folders are created before the clock starts.
 func pipeAppend(ctx context.Context, src, dst *imapstore.Config, plan *Plan, conns, perCommand int, readAhead bool) (floorResult, error) {
 	folders := plan.Included()
-	tc, err := imapstore.Open(ctx, dst)
-	if err != nil {
+	if err := createTargets(ctx, dst, folders); err != nil {
 		return floorResult{}, err
 	}
-	for _, f := range folders {
-		if !f.Exists {
-			if err := tc.Create(ctx, f.Target, f.Source.Subscribed); err != nil {
-				tc.Close()
-				return floorResult{}, err
-			}
-		}
-	}
-	tc.Close()
 
 	var mu sync.Mutex
 	var total floorResult
@@ -513,4 +494,22 @@ func TestCommandCounter(t *testing.T) {
 	if s := cc.String(); strings.Contains(s, "secret") || !strings.HasPrefix(s, "STATUS 2, ") {
 		t.Errorf("String() = %q; want verbs by count, no arguments", s)
 	}
+}
+
+// createTargets creates the plan's missing target folders, before a floor's
+// clock starts.
+func createTargets(ctx context.Context, dst *imapstore.Config, folders []FolderPlan) error {
+	tc, err := imapstore.Open(ctx, dst)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	for _, f := range folders {
+		if !f.Exists {
+			if err := tc.Create(ctx, f.Target, f.Source.Subscribed); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
