@@ -353,6 +353,9 @@ func (p *printer) event(e copier.Event) {
 		p.emit(m)
 		return
 	}
+	// Events come from the copier's worker goroutines.
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	w := p.env.Stderr
 	switch e.Kind {
 	case copier.EventProgress:
