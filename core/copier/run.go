@@ -117,6 +117,10 @@ type Event struct {
 	Problem  *Problem      `json:"problem,omitempty"`
 	// Message is a plain-language note (reconnects).
 	Message string `json:"message,omitempty"`
+	// Messages, in an EventProgress, counts the messages of Folder this
+	// event dealt with (copied, found already there, or failed), so that
+	// a front end can keep a count per folder.
+	Messages int `json:"messages,omitempty"`
 }
 
 // Result is the outcome of a run.
@@ -168,9 +172,11 @@ func (r *run) event(e Event) {
 // add updates the counters and reports progress in a folder.
 func (r *run) add(folder string, f func(p *Progress)) {
 	r.mu.Lock()
+	before := r.progress.DoneMessages
 	f(&r.progress)
+	n := r.progress.DoneMessages - before
 	r.mu.Unlock()
-	r.event(Event{Kind: EventProgress, Folder: folder})
+	r.event(Event{Kind: EventProgress, Folder: folder, Messages: n})
 }
 
 func (r *run) problem(p Problem) {
