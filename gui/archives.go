@@ -63,9 +63,12 @@ type archivesScreen struct {
 	target    *accountForm
 	inventory *widget.Button
 	upload    *widget.Button
-	progress  *transferView
-	errView   *errorView
-	busy      bool
+	stop      *widget.Button
+	// cancel stops the upload under way, nil when none runs.
+	cancel   context.CancelFunc
+	progress *transferView
+	errView  *errorView
+	busy     bool
 
 	notes      *filters.Notes
 	notesView  *widget.RichText
@@ -100,6 +103,9 @@ func newArchivesScreen(ui *UI) *archivesScreen {
 	s.inventory = widget.NewButtonWithIcon(lang.X("archives.inventory", "Inventory"), theme.SearchIcon(), s.onInventory)
 	s.upload = widget.NewButtonWithIcon(lang.X("archives.upload", "Upload"), theme.UploadIcon(), s.onUpload)
 	s.upload.Importance = widget.HighImportance
+	s.stop = widget.NewButtonWithIcon(lang.X("archives.stop", "Stop"), theme.MediaStopIcon(), s.onStop)
+	s.stop.Importance = widget.WarningImportance
+	s.stop.Hide()
 	s.progress = newTransferView()
 	s.errView = newErrorView(ui.win)
 
@@ -118,7 +124,7 @@ func newArchivesScreen(ui *UI) *archivesScreen {
 			container.NewBorder(nil, nil, nil, s.browse, s.path),
 			container.NewHBox(s.scan), s.found,
 			heading(lang.X("archives.folders", "Local folders"))), nil, nil, nil, s.list))
-	right := container.NewVScroll(container.NewVBox(s.target.card, container.NewHBox(s.inventory, s.upload), s.progress.box, s.errView.box))
+	right := container.NewVScroll(container.NewVBox(s.target.card, container.NewHBox(s.inventory, s.upload, s.stop), s.progress.box, s.errView.box))
 	mail := container.NewGridWithColumns(2, source, right)
 	notesHelp := wrapped(lang.X("archives.filters.help", "Mail filters do not travel with the mail. Mailmover reads the Thunderbird profile's filters and writes what to set up again on the new server."))
 	filtersTab := container.NewBorder(container.NewVBox(notesHelp, container.NewHBox(s.readNotes, s.saveNotes), s.notesError.box), nil, nil, nil,
@@ -347,7 +353,12 @@ func (s *archivesScreen) onUpload() {
 	s.progress.begin(lang.X("archives.reading", "Reading both sides…"))
 	ui := s.ui
 	stateDir := ui.stateDir()
+	ctx, cancel := context.WithCancel(ui.ctx)
+	s.cancel = cancel
+	s.stop.Enable()
+	s.stop.Show()
 	go func() {
+		defer cancel()
 		var res *copier.Result
 		var v *copier.Verification
 		err := pw()
@@ -355,10 +366,16 @@ func (s *archivesScreen) onUpload() {
 			opts := copier.Options{Into: []string{archiveInto}}
 			run := opts
 			run.StateDir = stateDir
-			res, v, err = transfer(ui.ctx, ui, s.progress, src, dst, opts, run, lang.X("archives.uploading", "Uploading to the new mailbox"))
+			res, v, err = transfer(ctx, ui, s.progress, src, dst, opts, run, lang.X("archives.uploading", "Uploading to the new mailbox"))
 		}
 		ui.do(func() {
+			s.cancel = nil
+			s.stop.Hide()
 			s.setBusy(false)
+			if ui.closing {
+				ui.workEnded()
+				return
+			}
 			s.progress.end(res, v, err, lang.X("archives.ok", "Uploaded: every local message is on the new mailbox, under “Local Archives”."))
 			if err != nil && !isCancel(err) {
 				s.errView.show(err)
@@ -371,6 +388,15 @@ func (s *archivesScreen) onUpload() {
 			}
 		})
 	}()
+}
+
+// onStop stops the upload: what arrived stays, and the next upload goes on
+// from there without copying anything twice.
+func (s *archivesScreen) onStop() {
+	if s.cancel != nil {
+		s.stop.Disable()
+		s.cancel()
+	}
 }
 
 func (s *archivesScreen) createRow() fyne.CanvasObject {

@@ -131,6 +131,10 @@ func (b *backupScreen) onRun() {
 			b.cancel = nil
 			b.run.Enable()
 			b.stop.Hide()
+			if ui.closing {
+				ui.workEnded()
+				return
+			}
 			if err == nil {
 				b.form.succeeded(cfg)
 			}
@@ -191,8 +195,19 @@ func transfer(ctx context.Context, ui *UI, view *transferView, src, dst copier.E
 		return res, nil, err
 	}
 	ui.do(func() { view.setStatus(lang.X("migrate.checking", "comparing both mailboxes…")) })
-	v, err := copier.Verify(ctx, src, dst, plan)
+	v, err := verify(ctx, runOpts.StateDir, src, dst, plan)
 	return res, v, err
+}
+
+// verify compares both sides and writes the outcome into the pair's journal
+// under stateDir, for the report. The journal is the record, not the check:
+// a journal that cannot be written does not change the verdict shown.
+func verify(ctx context.Context, stateDir string, src, dst copier.Endpoint, plan *copier.Plan) (*copier.Verification, error) {
+	v, err := copier.Verify(ctx, src, dst, plan)
+	if err == nil && stateDir != "" {
+		v.Record(stateDir, src, dst)
+	}
+	return v, err
 }
 
 // transferView shows the progress of a copy outside the migration flow:

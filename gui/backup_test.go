@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 )
 
 // TestBackupDemo backs up the demo's old mailbox into a folder and reads
@@ -80,5 +81,30 @@ func TestBackupDemo(t *testing.T) {
 	ui.show(stepBackup)
 	if b.form.host.Text != "" {
 		t.Errorf("the demo's account stays after the demo: host %q", b.form.host.Text)
+	}
+}
+
+// TestCloseDuringBackup asks before closing the window while a backup runs,
+// then stops it and closes.
+func TestCloseDuringBackup(t *testing.T) {
+	ui, q := newTestUI(t, Deps{})
+	startDemo(t, ui, q)
+	test.Tap(ui.start.backup)
+	b := ui.backup
+	b.form.dialer = slowDialer(150_000)
+	b.dir.SetText(filepath.Join(t.TempDir(), "backup"))
+	test.Tap(b.run)
+	q.pumpUntil(t, "some progress", func() bool { return b.progress.progress.DoneMessages > 0 || !b.running })
+	if !b.running {
+		t.Fatal("the backup ended before the window could be closed")
+	}
+	ui.onClose()
+	if ui.closeDialog == nil || !ui.closeDialog.Visible() || ui.ctx.Err() != nil {
+		t.Fatal("closing during a backup did not ask first")
+	}
+	test.Tap(ui.closeDialog.buttons.Objects[1].(*widget.Button))
+	q.pumpUntil(t, "the window to close", func() bool { return ui.ctx.Err() != nil })
+	if b.running {
+		t.Error("the window closed while the backup ran")
 	}
 }

@@ -295,6 +295,11 @@ func (b *batchScreen) onStart() {
 		ui.do(func() {
 			flush()
 			b.cancel = nil
+			if ui.closing {
+				b.running = false
+				ui.workEnded()
+				return
+			}
 			b.runErr = err
 			b.items = q.Items()
 			b.table.Refresh()
@@ -304,6 +309,14 @@ func (b *batchScreen) onStart() {
 			}
 		})
 	}()
+}
+
+// onStop stops the batch at once (closing the window): the mailboxes being
+// copied resume where they stopped when the batch runs again.
+func (b *batchScreen) onStop() {
+	if b.cancel != nil {
+		b.cancel()
+	}
 }
 
 func (b *batchScreen) onPause() {

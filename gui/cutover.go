@@ -1,9 +1,7 @@
 package gui
 
 import (
-	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -15,12 +13,10 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"mailmover/core/atomicfile"
 	"mailmover/core/copier"
 	"mailmover/core/cutover"
 	"mailmover/core/dnscheck"
 	"mailmover/core/failure"
-	"mailmover/core/report"
 	"mailmover/core/state"
 )
 
@@ -272,22 +268,7 @@ func (c *cutoverScreen) onFinalCopy() {
 // saveReportTo writes the migration report (every journal of the state
 // folder) as an HTML page at path.
 func (c *cutoverScreen) saveReportTo(path string) {
-	r, err := report.Load(c.ui.stateDir())
-	var html bytes.Buffer
-	if err == nil {
-		err = r.WriteHTML(&html)
-	}
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(path), 0o755)
-	}
-	if err == nil {
-		err = atomicfile.WriteFile(path, html.Bytes(), 0o644)
-	}
-	if err != nil {
-		c.errView.show(failure.New(failure.Local, failure.ScopeAccount, "save the report", err))
-		return
-	}
-	c.errView.show(nil)
+	c.errView.show(saveReport(c.ui.stateDir(), path, "html"))
 }
 
 // stepTitle and stepExplain are a step's words in the window's language.

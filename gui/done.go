@@ -2,7 +2,6 @@ package gui
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -13,7 +12,6 @@ import (
 
 	"mailmover/core/copier"
 	"mailmover/core/imapstore"
-	"mailmover/core/state"
 	"mailmover/core/store"
 )
 
@@ -73,8 +71,7 @@ func newDoneScreen(ui *UI) *doneScreen {
 	d.demoNote = wrapped(lang.X("done.demo", "This was the demo: both mailboxes were practice ones on this computer, and they disappear when you leave it."))
 	d.demoNote.TextStyle.Italic = true
 	d.errView = newErrorView(ui.win)
-	d.journal = widget.NewButtonWithIcon(lang.X("done.journal", "Where is the journal?"), theme.InfoIcon(), d.onJournal)
-	d.journal.Importance = widget.LowImportance
+	d.journal = widget.NewButtonWithIcon(lang.X("done.report", "Report"), theme.DocumentIcon(), func() { ui.report.open(stepDone) })
 	d.show = widget.NewButtonWithIcon(lang.X("done.showmissing", "Show missing"), theme.ListIcon(), d.onShowMissing)
 	d.again = widget.NewButtonWithIcon(lang.X("done.again", "Run again to copy only what is new"), theme.ViewRefreshIcon(), d.onAgain)
 	d.finish = widget.NewButtonWithIcon(lang.X("done.finish", "Finish"), theme.HomeIcon(), d.onFinish)
@@ -330,17 +327,4 @@ func (d *doneScreen) onAgain() {
 // onFinish goes back to the start.
 func (d *doneScreen) onFinish() {
 	d.ui.show(stepStart)
-}
-
-// onJournal tells where the journal of the run is.
-func (d *doneScreen) onJournal() {
-	dir := ""
-	if d.result != nil {
-		dir = d.result.StateDir
-	}
-	text := lang.X("done.journal.text", "Mailmover keeps a journal of every run, with each folder and each problem, and what it needs to resume. It never holds a password.")
-	if dir != "" {
-		text += "\n\n" + filepath.Join(dir, state.JournalFile)
-	}
-	showDetails(d.ui.win, lang.X("done.journal.title", "The journal"), text)
 }

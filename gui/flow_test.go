@@ -1,10 +1,14 @@
 package gui
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 )
 
 // TestDemoMigration runs the whole demo as a newcomer would: try the demo,
@@ -54,6 +58,9 @@ func TestDemoMigration(t *testing.T) {
 		if r.state != folderDone {
 			t.Errorf("folder %q ended in state %v; want done", r.name, r.state)
 		}
+		if r.done != r.messages {
+			t.Errorf("folder %q counted %d of %d messages; want all", r.name, r.done, r.messages)
+		}
 	}
 	d := ui.done
 	if d.title.Text != "Everything arrived" {
@@ -67,6 +74,42 @@ func TestDemoMigration(t *testing.T) {
 	}
 	if !d.demoNote.Visible() {
 		t.Error("the result does not say it was the demo")
+	}
+
+	// The report of this run, and the switch-over checklist it fed.
+	test.Tap(d.journal)
+	r := ui.report
+	q.pumpUntil(t, "the report", func() bool { return ui.step == stepReport && r.loading.Hidden })
+	if r.errView.box.Visible() || len(r.report.Accounts) != 1 {
+		t.Fatalf("report: error %q, %d pairs; want 1 pair", r.errView.raw, r.pairCount())
+	}
+	a := r.pair()
+	if a == nil || !a.Complete || len(a.Folders) != len(plan.Included()) {
+		t.Fatalf("report pair = %+v; want complete with %d folders", a, len(plan.Included()))
+	}
+	if !strings.HasPrefix(r.verdict.Text, "Checked") || r.verdict.Importance != widget.SuccessImportance {
+		t.Errorf("report verdict = %q", r.verdict.Text)
+	}
+	var steps []string
+	for _, s := range a.Steps {
+		steps = append(steps, s.What)
+	}
+	for _, want := range []string{"Copy started", "Verified", "Initial copy"} {
+		if !slices.Contains(steps, want) {
+			t.Errorf("report steps = %q; want %q among them", steps, want)
+		}
+	}
+	for _, format := range []string{"html", "csv"} {
+		path := filepath.Join(t.TempDir(), "report."+format)
+		r.saveTo(path, format)
+		data, err := os.ReadFile(path)
+		if err != nil || !strings.Contains(string(data), "INBOX") {
+			t.Errorf("saved %s report = %.80q, %v; want INBOX in it", format, data, err)
+		}
+	}
+	test.Tap(r.back)
+	if ui.step != stepDone {
+		t.Errorf("Back from the report went to step %v; want the result", ui.step)
 	}
 
 	// Run again: nothing new, everything found already there.
@@ -85,5 +128,23 @@ func TestDemoMigration(t *testing.T) {
 	}
 	if ui.accounts.source.host.Text != "" {
 		t.Errorf("the demo's server %q is left in the form", ui.accounts.source.host.Text)
+	}
+}
+
+// TestReportEmpty shows the report screen before any migration.
+func TestReportEmpty(t *testing.T) {
+	ui, q := newTestUI(t, Deps{})
+	test.Tap(ui.start.reports)
+	r := ui.report
+	q.pumpUntil(t, "the report", func() bool { return ui.step == stepReport && r.loading.Hidden })
+	if r.errView.box.Visible() {
+		t.Fatalf("an empty state folder is an error: %q", r.errView.raw)
+	}
+	if !r.empty.Visible() || !r.saveHTML.Disabled() || !r.saveCSV.Disabled() {
+		t.Errorf("empty report: note shown %v, save enabled %v; want the note and no save", r.empty.Visible(), !r.saveHTML.Disabled())
+	}
+	test.Tap(r.back)
+	if ui.step != stepStart {
+		t.Errorf("Back went to step %v; want the start", ui.step)
 	}
 }

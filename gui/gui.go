@@ -80,6 +80,7 @@ const (
 	stepArchives
 	stepBatch
 	stepCutover
+	stepReport
 )
 
 // UI is Mailmover's main window.
@@ -116,6 +117,7 @@ type UI struct {
 	archives *archivesScreen
 	batch    *batchScreen
 	cutover  *cutoverScreen
+	report   *reportScreen
 
 	// demo is the running demo, nil outside it; demoDir holds its state.
 	demo    *demo.Demo
@@ -175,6 +177,7 @@ func newUI(a fyne.App, deps Deps, do func(func())) *UI {
 	ui.archives = newArchivesScreen(ui)
 	ui.batch = newBatchScreen(ui)
 	ui.cutover = newCutoverScreen(ui)
+	ui.report = newReportScreen(ui)
 
 	ui.banner = ui.makeBanner()
 	ui.steps = newStepBar()
@@ -228,6 +231,8 @@ func (ui *UI) show(s step) {
 		c = ui.batch.content
 	case stepCutover:
 		c = ui.cutover.content
+	case stepReport:
+		c = ui.report.content
 	}
 	ui.step = s
 	ui.steps.set(s)
@@ -243,6 +248,8 @@ func (ui *UI) show(s step) {
 		ui.archives.shown()
 	case stepCutover:
 		ui.cutover.shown()
+	case stepReport:
+		ui.report.shown()
 	}
 	if ui.shots != nil {
 		ui.shots.shown(s)
@@ -313,10 +320,29 @@ func (ui *UI) stateDir() string {
 	return ui.deps.StateDir
 }
 
-// onClose asks before closing during a copy; the copy stops and resumes
-// next time.
+// working returns how to stop each copy under way: a migration, a backup,
+// an upload of local archives, a batch.
+func (ui *UI) working() []func() {
+	var stops []func()
+	if ui.migrate.running {
+		stops = append(stops, ui.migrate.onStop)
+	}
+	if ui.backup.running {
+		stops = append(stops, ui.backup.onStop)
+	}
+	if ui.archives.cancel != nil {
+		stops = append(stops, ui.archives.onStop)
+	}
+	if ui.batch.running {
+		stops = append(stops, ui.batch.onStop)
+	}
+	return stops
+}
+
+// onClose asks before closing while something copies; the copies stop,
+// and each resumes next time where it stopped.
 func (ui *UI) onClose() {
-	if !ui.migrate.running {
+	if len(ui.working()) == 0 {
 		ui.finishClose()
 		return
 	}
@@ -326,12 +352,22 @@ func (ui *UI) onClose() {
 	quit := widget.NewButton(lang.X("close.confirm", "Stop and quit"), func() {
 		d.Hide()
 		ui.closing = true
-		ui.migrate.onStop()
+		for _, stop := range ui.working() {
+			stop()
+		}
 	})
 	quit.Importance = widget.WarningImportance
 	d.SetButtons([]fyne.CanvasObject{keep, quit})
 	ui.closeDialog = d
 	d.Show()
+}
+
+// workEnded closes the window once the last copy has stopped after the user
+// chose to quit.
+func (ui *UI) workEnded() {
+	if ui.closing && len(ui.working()) == 0 {
+		ui.finishClose()
+	}
 }
 
 // finishClose saves the window size and closes the window.

@@ -15,8 +15,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"mailmover/core/copier"
+	"mailmover/core/cutover"
 	"mailmover/core/failure"
 	"mailmover/core/imapstore"
+	"mailmover/core/state"
 )
 
 // flushInterval is how often copy progress reaches the window: about ten
@@ -41,6 +43,8 @@ type folderRow struct {
 	name     string
 	target   string
 	messages int
+	// done counts the messages dealt with so far in this run.
+	done     int
 	state    folderState
 	result   *copier.FolderResult
 	problems int
@@ -248,7 +252,8 @@ func (m *migrateScreen) start(src, dst *imapstore.Config, plan *copier.Plan) {
 				m.apply(p, evs)
 				m.setChecking()
 			})
-			v, verr = copier.Verify(ctx, srcE, dstE, plan)
+			v, verr = verify(ctx, stateDir, srcE, dstE, plan)
+			markCopy(res, verr == nil && v.OK())
 		}
 		p, evs, _ := fd.take()
 		ui.do(func() {
@@ -258,13 +263,31 @@ func (m *migrateScreen) start(src, dst *imapstore.Config, plan *copier.Plan) {
 	}()
 }
 
+// markCopy records a finished copy in the switch-over checklist of the
+// pair. The checklist is a convenience: failing to write it is not worth
+// troubling the user over a copy that worked, so errors are dropped.
+func markCopy(res *copier.Result, verified bool) {
+	if res == nil || res.StateDir == "" {
+		return
+	}
+	d, err := state.Open(res.StateDir)
+	if err != nil {
+		return
+	}
+	cutover.MarkCopy(d, verified, "")
+	d.Close()
+}
+
 // feed collects events from the copy's workers between two flushes: the
-// latest progress, and every other event, none dropped.
+// latest progress, every other event, none dropped, and for each folder one
+// progress event summing the messages dealt with there since the last take.
 type feed struct {
 	mu       sync.Mutex
 	progress copier.Progress
 	events   []copier.Event
-	dirty    bool
+	// counted maps a folder to its summed progress event in events.
+	counted map[string]int
+	dirty   bool
 }
 
 // onEvent is copier.Run's callback; it runs on worker goroutines.
@@ -275,8 +298,19 @@ func (f *feed) onEvent(e copier.Event) {
 	if e.Progress.DoneMessages >= f.progress.DoneMessages || e.Kind == copier.EventStart || e.Kind == copier.EventDone {
 		f.progress = e.Progress
 	}
-	if e.Kind != copier.EventProgress {
+	switch {
+	case e.Kind != copier.EventProgress:
 		f.events = append(f.events, e)
+	case e.Messages > 0:
+		if i, ok := f.counted[e.Folder]; ok {
+			f.events[i].Messages += e.Messages
+			break
+		}
+		if f.counted == nil {
+			f.counted = map[string]int{}
+		}
+		f.counted[e.Folder] = len(f.events)
+		f.events = append(f.events, copier.Event{Kind: copier.EventProgress, Folder: e.Folder, Messages: e.Messages})
 	}
 	f.dirty = true
 }
@@ -287,6 +321,7 @@ func (f *feed) take() (copier.Progress, []copier.Event, bool) {
 	defer f.mu.Unlock()
 	evs, dirty := f.events, f.dirty
 	f.events, f.dirty = nil, false
+	clear(f.counted)
 	return f.progress, evs, dirty
 }
 
@@ -342,6 +377,8 @@ func (m *migrateScreen) apply(p copier.Progress, evs []copier.Event) {
 		switch e.Kind {
 		case copier.EventFolderStart:
 			m.setRow(e.Folder, func(r *folderRow) { r.state = folderCopying })
+		case copier.EventProgress:
+			m.setRow(e.Folder, func(r *folderRow) { r.done += e.Messages })
 			setText(m.current, e.Folder)
 		case copier.EventFolderDone:
 			m.folderDone(e)
@@ -486,7 +523,7 @@ func (m *migrateScreen) end(ctx context.Context, res *copier.Result, err error, 
 	m.showProgress()
 	ui := m.ui
 	if ui.closing {
-		ui.finishClose()
+		ui.workEnded()
 		return
 	}
 	switch {
@@ -564,8 +601,9 @@ func (m *migrateScreen) onCheck() {
 	m.current.SetText(lang.X("migrate.checking", "comparing both mailboxes…"))
 	ui := m.ui
 	src, dst, plan, res := m.src, m.dst, m.plan, m.result
+	stateDir := ui.stateDir()
 	go func() {
-		v, err := copier.Verify(ui.ctx, endpoint(sourceSide, src), endpoint(targetSide, dst), plan)
+		v, err := verify(ui.ctx, stateDir, endpoint(sourceSide, src), endpoint(targetSide, dst), plan)
 		ui.do(func() {
 			m.heartbeat.Stop()
 			m.heartbeat.Hide()
@@ -586,7 +624,9 @@ func (m *migrateScreen) createFolderRow() fyne.CanvasObject {
 	count.Alignment = fyne.TextAlignTrailing
 	status := widget.NewLabel("")
 	status.Truncation = fyne.TextTruncateEllipsis
-	return container.New(&columns{widths: folderColumns}, icon, name, count, status)
+	bar := widget.NewProgressBar()
+	bar.Hide()
+	return container.New(&columns{widths: folderColumns}, icon, name, count, container.NewStack(status, container.NewVBox(layout.NewSpacer(), bar, layout.NewSpacer())))
 }
 
 func (m *migrateScreen) updateFolderRow(id widget.ListItemID, o fyne.CanvasObject) {
@@ -595,10 +635,21 @@ func (m *migrateScreen) updateFolderRow(id widget.ListItemID, o fyne.CanvasObjec
 	}
 	r := m.rows[id]
 	objs := o.(*fyne.Container).Objects
-	icon, name, count, status := objs[0].(*widget.Icon), objs[1].(*widget.Label), objs[2].(*widget.Label), objs[3].(*widget.Label)
+	icon, name, count := objs[0].(*widget.Icon), objs[1].(*widget.Label), objs[2].(*widget.Label)
+	cell := objs[3].(*fyne.Container).Objects
+	status, bar := cell[0].(*widget.Label), cell[1].(*fyne.Container).Objects[1].(*widget.ProgressBar)
 	setText(name, r.name)
-	setText(count, formatMessages(r.messages))
 	setIcon(icon, m.icons[r.state])
+	if r.state == folderCopying && r.messages > 0 {
+		setText(count, lang.X("migrate.folder.count", "{{.Done}} of {{.Total}}", map[string]any{"Done": formatCount(min(r.done, r.messages)), "Total": formatCount(r.messages)}))
+		status.Hide()
+		setBar(bar, float64(r.done), float64(r.messages), false)
+		bar.Show()
+		return
+	}
+	bar.Hide()
+	status.Show()
+	setText(count, formatMessages(r.messages))
 	switch r.state {
 	case folderWaiting:
 		setText(status, lang.X("migrate.folder.waiting", "waiting"))

@@ -24,7 +24,7 @@ type startScreen struct {
 	// soon lists what is shown but cannot be chosen yet (nothing now).
 	soon []*widget.Button
 
-	backup, archives, several, cutover *widget.Button
+	backup, archives, several, cutover, reports *widget.Button
 
 	content fyne.CanvasObject
 }
@@ -57,7 +57,8 @@ func newStartScreen(ui *UI) *startScreen {
 	s.archives = widget.NewButtonWithIcon(lang.X("start.archives", "Bring local archives and filters"), theme.FolderOpenIcon(), func() { ui.show(stepArchives) })
 	s.several = widget.NewButtonWithIcon(lang.X("start.several", "Migrate several mailboxes"), theme.AccountIcon(), func() { ui.show(stepBatch) })
 	s.cutover = widget.NewButtonWithIcon(lang.X("start.cutover", "Switch over"), theme.ListIcon(), func() { ui.show(stepCutover) })
-	others := container.NewGridWithColumns(2,
+	s.reports = widget.NewButtonWithIcon(lang.X("start.reports", "Migration reports"), theme.DocumentIcon(), func() { ui.report.open(stepStart) })
+	others := container.NewGridWithColumns(3,
 		more(theme.DownloadIcon(), s.backup,
 			lang.X("start.backup.text", "Keep a copy of every folder on this computer.")),
 		more(theme.FolderOpenIcon(), s.archives,
@@ -66,6 +67,8 @@ func newStartScreen(ui *UI) *startScreen {
 			lang.X("start.several.text", "Move a whole team or family in one go.")),
 		more(theme.ListIcon(), s.cutover,
 			lang.X("start.cutover.text", "Check your domain's DNS and follow the switch-over checklist after a migration.")),
+		more(theme.DocumentIcon(), s.reports,
+			lang.X("start.reports.text", "What each past copy did, what arrived and what did not; save it as a web page or a table.")),
 	)
 	howStep := func(n, text string) fyne.CanvasObject {
 		num := widget.NewLabel(n)

@@ -7,7 +7,10 @@ package cutover
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -67,6 +70,28 @@ func Mark(dir *state.Dir, id, note string) error {
 		return err
 	}
 	return dir.Sync()
+}
+
+// MarkCopy records a finished copy in the pair's journal as the step it
+// stands for: the final copy once the MX switch is recorded, the initial copy
+// before it; and the verification step too when verified is true. A copy
+// made from the window counts like one made with "cutover copy" or "delta".
+func MarkCopy(dir *state.Dir, verified bool, note string) error {
+	recs, err := state.ReadJournal(filepath.Join(dir.Path(), state.JournalFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	step := InitialCopy
+	if _, switched := Done(recs)[SwitchMX]; switched {
+		step = FinalDelta
+	}
+	if err := Mark(dir, step, note); err != nil {
+		return err
+	}
+	if verified {
+		return Mark(dir, Verify, "every message is on the new server")
+	}
+	return nil
 }
 
 func ids() []string {
