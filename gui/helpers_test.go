@@ -2,6 +2,8 @@ package gui
 
 import (
 	"context"
+	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +31,8 @@ type uiQueue struct {
 	onPost func()
 	// slowest is the longest a callback ran (test goroutine only).
 	slowest time.Duration
+	// slowestName names the function of the slowest callback.
+	slowestName string
 }
 
 func newQueue() *uiQueue { return &uiQueue{wake: make(chan struct{}, 1)} }
@@ -63,6 +67,7 @@ func (q *uiQueue) runPending() {
 			f()
 			if d := time.Since(at); d > q.slowest {
 				q.slowest = d
+				q.slowestName = runtime.FuncForPC(reflect.ValueOf(f).Pointer()).Name()
 			}
 		}
 	}
@@ -79,7 +84,7 @@ func (q *uiQueue) postCount() int {
 const pumpTimeout = 90 * time.Second
 
 // pumpUntil runs posted callbacks until cond holds.
-func (q *uiQueue) pumpUntil(t *testing.T, what string, cond func() bool) {
+func (q *uiQueue) pumpUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(pumpTimeout)
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -118,7 +123,7 @@ func fakeDiscover(ctx context.Context, email string) (account.Discovery, error) 
 
 // newTestUI builds the window on the test driver, with a queue for the UI
 // goroutine, discovery without network and a small demo.
-func newTestUI(t *testing.T, deps Deps) (*UI, *uiQueue) {
+func newTestUI(t testing.TB, deps Deps) (*UI, *uiQueue) {
 	t.Helper()
 	a := test.NewTempApp(t)
 	q := newQueue()
@@ -143,14 +148,14 @@ func newTestUI(t *testing.T, deps Deps) (*UI, *uiQueue) {
 }
 
 // startDemo taps "Try the demo" and waits for the accounts screen.
-func startDemo(t *testing.T, ui *UI, q *uiQueue) {
+func startDemo(t testing.TB, ui *UI, q *uiQueue) {
 	t.Helper()
 	test.Tap(ui.start.tryDemo)
 	q.pumpUntil(t, "the demo to start", func() bool { return ui.step == stepAccounts && ui.demo != nil })
 }
 
 // reviewPlan taps "Review the plan" and waits for the plan screen.
-func reviewPlan(t *testing.T, ui *UI, q *uiQueue) {
+func reviewPlan(t testing.TB, ui *UI, q *uiQueue) {
 	t.Helper()
 	test.Tap(ui.accounts.review)
 	q.pumpUntil(t, "the plan", func() bool {

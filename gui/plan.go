@@ -122,11 +122,24 @@ func (p *planScreen) setPlan(src, dst *imapstore.Config, plan *copier.Plan) {
 	}
 	p.src, p.dst = src, dst
 	p.plan = plan
+	warmGlyphs(plan)
 	p.applyExclusions()
 	p.subtitle.SetText(lang.X("plan.subtitle", "From {{.Source}} to {{.Target}}.", map[string]any{
 		"Source": src.Username, "Target": dst.Username}))
 	p.errView.show(nil)
 	p.refresh()
+}
+
+// warmGlyphs measures every folder name of a plan once, so that the fonts
+// of scripts the theme lacks (a folder called 日本語) are loaded now, while
+// the user reads the plan, and not in the middle of the copy, where loading
+// them would hold the window for a moment.
+func warmGlyphs(plan *copier.Plan) {
+	size := theme.TextSize()
+	for _, f := range plan.Folders {
+		fyne.MeasureText(f.Source.DisplayName(), size, fyne.TextStyle{})
+		fyne.MeasureText(displayTarget(f), size, fyne.TextStyle{})
+	}
 }
 
 // applyExclusions marks the folders left out and recomputes the totals the

@@ -2,6 +2,9 @@
 // memory on 127.0.0.1, an "old" one filled with generated sample mail
 // (package mailmover/core/sample) and an empty "new" one, so that a newcomer
 // can try a whole migration without an account, a network or any risk.
+// Each account also has a CardDAV (RFC 6352) and CalDAV (RFC 4791) server
+// (package mailmover/core/davtest): the old one with address books and
+// calendars, the new one with an empty default address book and calendar.
 //
 // The servers are go-imap's imapserver with its in-memory backend
 // (imapmemserver). They speak IMAP4rev1 (RFC 3501) with NAMESPACE (RFC 2342),
@@ -24,6 +27,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
+	"mailmover/core/dav"
+	"mailmover/core/davtest"
 	"mailmover/core/failure"
 	"mailmover/core/imapstore"
 	"mailmover/core/sample"
@@ -68,7 +73,8 @@ type Options struct {
 	MaxAttachment int64
 }
 
-// Demo is a running pair of demo servers.
+// Demo is a running demo: an IMAP server and a CardDAV/CalDAV server for
+// each of the two accounts.
 type Demo struct {
 	// Source and Target say how to reach the old and the new mailbox:
 	// 127.0.0.1, no TLS (Security imapstore.Plain with AllowPlain set).
@@ -77,14 +83,29 @@ type Demo struct {
 	Messages int
 	Bytes    int64
 
-	servers []*imapserver.Server
-	wg      sync.WaitGroup
-	once    sync.Once
+	// SourceDAV and TargetDAV say how to reach the old and the new
+	// account's contacts and calendars: one server each on 127.0.0.1,
+	// plain http, found from its root URL by dav.Connect for both
+	// dav.Contacts and dav.Calendars. The old account holds the address
+	// books SourceAddressBooks and the calendars SourceCalendars; the new
+	// one an empty address book and calendar named like the first of
+	// each.
+	SourceDAV, TargetDAV dav.Config
+	// Contacts counts the vCards of the old account's address books, and
+	// Events the objects of its calendars (events and tasks alike).
+	Contacts, Events int
+
+	servers    []*imapserver.Server
+	davServers []*davtest.Server
+	wg         sync.WaitGroup
+	once       sync.Once
 }
 
-// Start starts the default demo: two servers on random 127.0.0.1 ports, the
-// old mailbox filled with DefaultMessages sample messages. ctx bounds the
-// start only; the servers run until Close.
+// Start starts the default demo: two IMAP and two DAV servers on random
+// 127.0.0.1 ports, the old mailbox filled with DefaultMessages sample
+// messages, the old contacts and calendars with a fixed set of address
+// books and calendars. ctx bounds the start only; the servers run until
+// Close.
 func Start(ctx context.Context) (*Demo, error) {
 	return StartWith(ctx, Options{})
 }
@@ -112,6 +133,10 @@ func StartWith(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, err
 	}
 	d.Source, d.Target = src, dst
+	if err := d.serveDAV(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
 	corpus := sample.New(sample.Options{Seed: opts.Seed, Messages: opts.Messages, MaxAttachment: opts.MaxAttachment})
 	if err := fill(ctx, src, corpus); err != nil {
 		d.Close()
@@ -181,6 +206,28 @@ func (d *Demo) serve(email string, folders ...string) (*imapstore.Config, error)
 	}, nil
 }
 
+// serveDAV starts the CardDAV and CalDAV servers of both accounts.
+func (d *Demo) serveDAV(ctx context.Context) error {
+	src, err := davtest.Start(ctx, davtest.Options{Username: SourceEmail, Collections: sourceDAV()})
+	if err != nil {
+		return fmt.Errorf("start the demo contacts and calendars: %w", err)
+	}
+	d.davServers = append(d.davServers, src)
+	dst, err := davtest.Start(ctx, davtest.Options{Username: TargetEmail, Collections: targetDAV()})
+	if err != nil {
+		return fmt.Errorf("start the demo contacts and calendars: %w", err)
+	}
+	d.davServers = append(d.davServers, dst)
+	d.SourceDAV, d.TargetDAV = src.Config(), dst.Config()
+	for _, c := range src.Collections(dav.Contacts) {
+		d.Contacts += len(c.Objects)
+	}
+	for _, c := range src.Collections(dav.Calendars) {
+		d.Events += len(c.Objects)
+	}
+	return nil
+}
+
 // fill loads the corpus into the account cfg.
 func fill(ctx context.Context, cfg *imapstore.Config, corpus *sample.Corpus) error {
 	var dialer net.Dialer
@@ -206,11 +253,14 @@ func fill(ctx context.Context, cfg *imapstore.Config, corpus *sample.Corpus) err
 	return nil
 }
 
-// Close stops both servers and forgets their mail. It is safe to call more
-// than once.
+// Close stops all servers and forgets their mail, contacts and
+// calendars. It is safe to call more than once.
 func (d *Demo) Close() error {
 	d.once.Do(func() {
 		for _, s := range d.servers {
+			s.Close()
+		}
+		for _, s := range d.davServers {
 			s.Close()
 		}
 		d.wg.Wait()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"mailmover/core/copier"
+	"mailmover/core/dav"
 	"mailmover/core/failure"
 	"mailmover/core/imapstore"
 )
@@ -161,5 +162,140 @@ func TestCloseTwice(t *testing.T) {
 	}
 	if err := d.Close(); err != nil {
 		t.Errorf("second Close() = %v", err)
+	}
+}
+
+// TestDAVOpen checks that Mailmover's DAV client finds both services of
+// both demo accounts and what the demo announces there.
+func TestDAVOpen(t *testing.T) {
+	d := start(t, Options{Messages: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tests := []struct {
+		name    string
+		cfg     dav.Config
+		kind    dav.Kind
+		titles  []string
+		objects int
+	}{
+		{"source contacts", d.SourceDAV, dav.Contacts, SourceAddressBooks(), d.Contacts},
+		{"source calendars", d.SourceDAV, dav.Calendars, SourceCalendars(), d.Events},
+		{"target contacts", d.TargetDAV, dav.Contacts, SourceAddressBooks()[:1], 0},
+		{"target calendars", d.TargetDAV, dav.Calendars, SourceCalendars()[:1], 0},
+	}
+	for _, tt := range tests {
+		a, err := dav.Connect(ctx, tt.cfg, tt.kind)
+		if err != nil {
+			t.Fatalf("%s: Connect() = %v", tt.name, err)
+		}
+		cols, err := a.Collections(ctx)
+		if err != nil {
+			t.Fatalf("%s: Collections() = %v", tt.name, err)
+		}
+		var titles []string
+		n := 0
+		for _, c := range cols {
+			titles = append(titles, c.Title())
+			refs, err := a.Objects(ctx, c)
+			if err != nil {
+				t.Fatalf("%s: Objects(%q) = %v", tt.name, c.Title(), err)
+			}
+			n += len(refs)
+		}
+		slices.Sort(titles)
+		if !slices.Equal(titles, tt.titles) {
+			t.Errorf("%s: Collections() = %q; want %q", tt.name, titles, tt.titles)
+		}
+		if n != tt.objects {
+			t.Errorf("%s: %d objects; want %d", tt.name, n, tt.objects)
+		}
+	}
+	if d.Contacts < 25 || d.Events < 10 {
+		t.Errorf("demo holds %d contacts and %d calendar objects; want at least 25 and 10", d.Contacts, d.Events)
+	}
+}
+
+func TestDAVWrongPassword(t *testing.T) {
+	d := start(t, Options{Messages: 1})
+	for _, kind := range []dav.Kind{dav.Contacts, dav.Calendars} {
+		cfg := d.SourceDAV
+		cfg.Password = "not the password"
+		_, err := dav.Connect(context.Background(), cfg, kind)
+		if got := failure.KindOf(err); got != failure.Auth {
+			t.Errorf("Connect(%s, wrong password) = %v (kind %v); want kind %v", kind, err, got, failure.Auth)
+		}
+	}
+}
+
+// TestDAVMigrate copies the demo's contacts and calendars: one collection
+// of each kind merged into the new account's default, one created; all
+// verified; a second run copies nothing.
+func TestDAVMigrate(t *testing.T) {
+	d := start(t, Options{Messages: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tests := []struct {
+		kind    dav.Kind
+		objects int
+		cols    int
+	}{
+		{dav.Contacts, d.Contacts, len(SourceAddressBooks())},
+		{dav.Calendars, d.Events, len(SourceCalendars())},
+	}
+	for _, tt := range tests {
+		src, err := dav.Connect(ctx, d.SourceDAV, tt.kind)
+		if err != nil {
+			t.Fatalf("Connect(source, %s) = %v", tt.kind, err)
+		}
+		dst, err := dav.Connect(ctx, d.TargetDAV, tt.kind)
+		if err != nil {
+			t.Fatalf("Connect(target, %s) = %v", tt.kind, err)
+		}
+		plan, err := dav.MakePlan(ctx, src, dst, dav.Options{})
+		if err != nil {
+			t.Fatalf("MakePlan(%s) = %v", tt.kind, err)
+		}
+		if plan.Objects != tt.objects || len(plan.Included()) != tt.cols || plan.Creates() != tt.cols-1 {
+			t.Errorf("MakePlan(%s) = %d objects, %d collections, %d to create; want %d, %d, %d",
+				tt.kind, plan.Objects, len(plan.Included()), plan.Creates(), tt.objects, tt.cols, tt.cols-1)
+		}
+		var events atomic.Int64
+		res, err := dav.Copy(ctx, src, dst, plan, dav.Options{Progress: func(dav.Event) { events.Add(1) }})
+		if err != nil {
+			t.Fatalf("Copy(%s) = %v", tt.kind, err)
+		}
+		if !res.Complete() || res.Copied != tt.objects {
+			t.Errorf("Copy(%s) copied %d of %d, problems %v", tt.kind, res.Copied, tt.objects, res.Problems)
+		}
+		if events.Load() == 0 {
+			t.Errorf("Copy(%s) sent no events", tt.kind)
+		}
+		v, err := dav.Verify(ctx, src, dst, plan)
+		if err != nil {
+			t.Fatalf("Verify(%s) = %v", tt.kind, err)
+		}
+		if !v.OK() {
+			t.Errorf("Verify(%s) = %d missing, %d errors; want OK: %+v", tt.kind, v.Missing, v.Errors, v.Collections)
+		}
+		res, err = dav.Copy(ctx, src, dst, plan, dav.Options{})
+		if err != nil {
+			t.Fatalf("second Copy(%s) = %v", tt.kind, err)
+		}
+		if res.Copied != 0 || res.Existing != tt.objects {
+			t.Errorf("second Copy(%s) copied %d, found %d already there; want 0, %d", tt.kind, res.Copied, res.Existing, tt.objects)
+		}
+	}
+}
+
+// BenchmarkServeDAV measures starting and stopping the demo's two DAV
+// servers with their contacts and calendars.
+func BenchmarkServeDAV(b *testing.B) {
+	ctx := context.Background()
+	for b.Loop() {
+		d := &Demo{}
+		if err := d.serveDAV(ctx); err != nil {
+			b.Fatalf("serveDAV() = %v", err)
+		}
+		d.Close()
 	}
 }

@@ -138,14 +138,48 @@ func (c *Conn) Fetch(ctx context.Context, uids []uint32) iter.Seq2[*store.Messag
 		if len(uids) == 0 {
 			return
 		}
-		defer c.guard(ctx)()
-		var set imap.UIDSet
-		for _, u := range uids {
-			set.AddNum(imap.UID(u))
+		msgs, done := c.StartFetch(ctx, uids)
+		defer done()
+		for m, err := range msgs {
+			if !yield(m, err) {
+				return
+			}
 		}
-		body := &imap.FetchItemBodySection{Peek: true}
-		cmd := c.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true, BodySection: []*imap.FetchItemBodySection{body}})
-		defer cmd.Close()
+	}
+}
+
+// StartFetch sends the UID FETCH of Fetch at once, so that the server starts
+// sending while the caller finishes other work (RFC 9051 section 5.5 allows
+// commands in flight), and returns the messages as Fetch yields them. done
+// must be called when the caller is finished with msgs, whether it ranged
+// over them or not: it reads and discards whatever is left, so that the
+// connection can carry the next command. Cancelling ctx before done closes
+// the connection. msgs may be ranged over once.
+func (c *Conn) StartFetch(ctx context.Context, uids []uint32) (msgs iter.Seq2[*store.Message, error], done func()) {
+	if len(uids) == 0 {
+		return func(func(*store.Message, error) bool) {}, func() {}
+	}
+	unguard := c.guard(ctx)
+	var set imap.UIDSet
+	for _, u := range uids {
+		set.AddNum(imap.UID(u))
+	}
+	body := &imap.FetchItemBodySection{Peek: true}
+	cmd := c.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, RFC822Size: true, BodySection: []*imap.FetchItemBodySection{body}})
+	closed := false
+	finish := func() error {
+		if closed {
+			return nil
+		}
+		closed = true
+		err := cmd.Close()
+		unguard()
+		return err
+	}
+	msgs = func(yield func(*store.Message, error) bool) {
+		if closed {
+			return
+		}
 		for {
 			m := cmd.Next()
 			if m == nil {
@@ -193,10 +227,11 @@ func (c *Conn) Fetch(ctx context.Context, uids []uint32) iter.Seq2[*store.Messag
 			for m.Next() != nil {
 			}
 		}
-		if err := cmd.Close(); err != nil {
+		if err := finish(); err != nil {
 			yield(nil, c.wrap(ctx, "read messages of "+c.selected, err))
 		}
 	}
+	return msgs, func() { finish() }
 }
 
 // StoreFlags replaces a message's flags (UID STORE FLAGS.SILENT, RFC 9051
