@@ -34,6 +34,11 @@ type doneScreen struct {
 	list     *widget.List
 	problems *widget.Label
 	demoNote *widget.Label
+	// davBox shows the check of contacts and calendars; davMissing counts
+	// what is not on the new account.
+	davBox     *fyne.Container
+	davRows    *fyne.Container
+	davMissing int
 	errView  *errorView
 	journal  *widget.Button
 	show     *widget.Button
@@ -88,7 +93,10 @@ func newDoneScreen(ui *UI) *doneScreen {
 	)
 	table := container.NewBorder(container.NewVBox(header, widget.NewSeparator()), nil, nil, nil, d.list)
 	top := container.NewVBox(d.errView.box, d.problems)
-	body := container.NewBorder(top, d.demoNote, nil, nil, table)
+	d.davRows = container.NewVBox()
+	d.davBox = container.NewVBox(widget.NewSeparator(), heading(lang.X("done.dav", "Contacts and calendars")), d.davRows)
+	d.davBox.Hide()
+	body := container.NewBorder(top, container.NewVBox(d.davBox, d.demoNote), nil, nil, table)
 	titleRow := container.NewBorder(nil, nil, d.icon, nil, d.title)
 	d.title.SizeName = theme.SizeNameHeadingText
 	d.title.TextStyle.Bold = true
@@ -98,6 +106,26 @@ func newDoneScreen(ui *UI) *doneScreen {
 		container.NewHBox(d.busy, d.status, d.show, d.again, d.finish))
 	d.content = container.NewPadded(container.NewBorder(container.NewVBox(titleRow, d.subtitle), container.NewVBox(widget.NewSeparator(), bar), nil, nil, body))
 	return d
+}
+
+// setDAV shows the check of the contacts and calendars copied with the
+// mail; nil hides it.
+func (d *doneScreen) setDAV(j *davJob) {
+	if j == nil || len(j.parts) == 0 {
+		d.davBox.Hide()
+		return
+	}
+	rows, missing := davCheckRows(j)
+	d.davRows.Objects = rows
+	d.davRows.Refresh()
+	d.davBox.Show()
+	d.davMissing = missing
+	if missing > 0 {
+		d.again.Importance = widget.HighImportance
+		d.finish.Importance = widget.MediumImportance
+		d.again.Refresh()
+		d.finish.Refresh()
+	}
 }
 
 // set shows the outcome of a copy and of its check.

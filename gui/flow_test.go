@@ -9,6 +9,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"mailmover/core/demo"
 )
 
 // TestDemoMigration runs the whole demo as a newcomer would: try the demo,
@@ -37,6 +39,15 @@ func TestDemoMigration(t *testing.T) {
 	}
 	if !strings.Contains(ui.plan.summary.Text, "created") || !strings.Contains(ui.plan.summary.Text, "merged") {
 		t.Errorf("summary = %q; want folders created and merged", ui.plan.summary.Text)
+	}
+
+	// Contacts and calendars are found next to the mail.
+	q.pumpUntil(t, "contacts and calendars", func() bool { return ui.plan.dav != nil && ui.plan.dav.ready() && ui.plan.davBusy.Hidden })
+	if got := len(ui.plan.davRows.Objects); got != len(demo.SourceAddressBooks())+len(demo.SourceCalendars()) || !ui.plan.davCheck.Visible() || !ui.plan.davCheck.Checked {
+		t.Errorf("plan shows %d DAV rows %q, check visible %v; want one per collection, checked", got, labels(ui.plan.davRows), ui.plan.davCheck.Visible())
+	}
+	if !containsText(labels(ui.plan.davRows), "Address book “Contacts”: "+formatCount(25)+" contacts into “Contacts”, already there") {
+		t.Errorf("plan DAV rows = %q", labels(ui.plan.davRows))
 	}
 
 	test.Tap(ui.plan.copy)
@@ -71,6 +82,16 @@ func TestDemoMigration(t *testing.T) {
 	}
 	if d.show.Visible() {
 		t.Error("Show missing is offered though nothing is missing")
+	}
+	if !d.davBox.Visible() || d.davMissing != 0 || !containsText(labels(d.davRows), "Calendar “Personal”: all") {
+		t.Errorf("result DAV: shown %v, missing %d, rows %q; want every collection checked", d.davBox.Visible(), d.davMissing, labels(d.davRows))
+	}
+	var journal []string
+	for _, l := range m.journal {
+		journal = append(journal, l.text)
+	}
+	if !containsText(journal, "Address book “Family”: 4 copied") {
+		t.Errorf("journal = %q; want the address book copied", journal)
 	}
 	if !d.demoNote.Visible() {
 		t.Error("the result does not say it was the demo")

@@ -16,6 +16,7 @@ import (
 
 	"mailmover/core/copier"
 	"mailmover/core/cutover"
+	"mailmover/core/dav"
 	"mailmover/core/failure"
 	"mailmover/core/imapstore"
 	"mailmover/core/state"
@@ -86,6 +87,8 @@ type migrateScreen struct {
 	rowIndex map[string]int
 	journal  []journalLine
 	result   *copier.Result
+	// dav is the contacts and calendars copied after the mail, nil if none.
+	dav *davJob
 
 	title      *widget.Label
 	subtitle   *widget.Label
@@ -239,6 +242,8 @@ func (m *migrateScreen) start(src, dst *imapstore.Config, plan *copier.Plan) {
 	fd := &feed{}
 	stateDir := ui.stateDir()
 	srcE, dstE := endpoint(sourceSide, src), endpoint(targetSide, dst)
+	job := ui.plan.davToCopy()
+	m.dav = job
 	go func() {
 		defer cancel()
 		stopFlush := flushEvery(ui, fd, m.apply)
@@ -254,6 +259,7 @@ func (m *migrateScreen) start(src, dst *imapstore.Config, plan *copier.Plan) {
 			})
 			v, verr = verify(ctx, stateDir, srcE, dstE, plan)
 			markCopy(res, verr == nil && v.OK())
+			m.copyDAV(ctx, job)
 		}
 		p, evs, _ := fd.take()
 		ui.do(func() {
@@ -261,6 +267,47 @@ func (m *migrateScreen) start(src, dst *imapstore.Config, plan *copier.Plan) {
 			m.end(ctx, res, err, v, verr)
 		})
 	}()
+}
+
+// copyDAV copies the contacts and calendars found, after the mail, on the
+// copy's goroutine. It waits for their search if it has not ended yet.
+func (m *migrateScreen) copyDAV(ctx context.Context, job *davJob) {
+	if job == nil {
+		return
+	}
+	select {
+	case <-job.done:
+	case <-ctx.Done():
+		return
+	}
+	parts := job.found()
+	if len(parts) == 0 {
+		return
+	}
+	ui := m.ui
+	ui.do(func() {
+		m.title.SetText(lang.X("migrate.dav.title", "Copying contacts and calendars"))
+		m.current.SetText(lang.X("migrate.dav", "contacts and calendars…"))
+		m.log(journalInfo, lang.X("migrate.log.dav", "Mail checked; copying contacts and calendars."), "")
+		m.journalBox.Refresh()
+		m.journalBox.ScrollToBottom()
+	})
+	copyDAV(ctx, parts, func(kind dav.Kind, r dav.CollectionResult) {
+		ui.do(func() {
+			data := map[string]any{"What": davCollectionWord(kind), "Name": r.Source, "Copied": formatCount(r.Copied), "Existing": formatCount(r.Existing)}
+			switch {
+			case r.Err != "":
+				m.log(journalProblem, lang.X("migrate.log.davfailed", "{{.What}} “{{.Name}}”: stopped by a problem.", data), r.Err)
+			case r.Failed > 0:
+				data["Failed"] = formatCount(r.Failed)
+				m.log(journalProblem, lang.X("migrate.log.davproblems", "{{.What}} “{{.Name}}”: {{.Copied}} copied, {{.Existing}} already there, {{.Failed}} not copied.", data), "")
+			default:
+				m.log(journalDone, lang.X("migrate.log.davdone", "{{.What}} “{{.Name}}”: {{.Copied}} copied, {{.Existing}} already there.", data), "")
+			}
+			m.journalBox.Refresh()
+			m.journalBox.ScrollToBottom()
+		})
+	})
 }
 
 // markCopy records a finished copy in the switch-over checklist of the
@@ -551,6 +598,7 @@ func (m *migrateScreen) end(ctx context.Context, res *copier.Result, err error, 
 		m.check.Show()
 	default:
 		ui.done.set(m.src, m.dst, m.plan, res, v, verr)
+		ui.done.setDAV(m.dav)
 		ui.show(stepDone)
 	}
 	m.folderList.Refresh()
@@ -611,6 +659,7 @@ func (m *migrateScreen) onCheck() {
 			m.resume.Enable()
 			m.current.SetText("–")
 			ui.done.set(src, dst, plan, res, v, err)
+			ui.done.setDAV(nil)
 			ui.show(stepDone)
 		})
 	}()

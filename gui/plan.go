@@ -44,6 +44,14 @@ type planScreen struct {
 
 	rename *renameDialog
 
+	// dav is the search for contacts and calendars of the two accounts.
+	dav       *davJob
+	davBox    *fyne.Container
+	davRows   *fyne.Container
+	davCheck  *widget.Check
+	davStatus *widget.Label
+	davBusy   *widget.Activity
+
 	content fyne.CanvasObject
 }
 
@@ -92,7 +100,17 @@ func newPlanScreen(ui *UI) *planScreen {
 		heading(lang.X("plan.col.what", "What happens")),
 	)
 	table := container.NewBorder(container.NewVBox(header, widget.NewSeparator()), nil, nil, nil, container.NewStack(p.list, container.NewCenter(p.empty)))
-	bottom := container.NewVBox(p.warnBox, p.quotaBox, p.errView.box, p.summary)
+	p.davCheck = widget.NewCheck(lang.X("plan.dav.check", "Also copy contacts and calendars"), p.onDAVInclude)
+	p.davCheck.SetChecked(true)
+	p.davCheck.Hide()
+	p.davStatus = widget.NewLabel("")
+	p.davBusy = widget.NewActivity()
+	p.davRows = container.NewVBox()
+	p.davBox = container.NewVBox(
+		container.NewHBox(heading(lang.X("plan.dav", "Contacts and calendars")), p.davBusy, p.davStatus, p.davCheck),
+		p.davRows)
+	p.davBox.Hide()
+	bottom := container.NewVBox(p.davBox, p.warnBox, p.quotaBox, p.errView.box, p.summary)
 	body := container.NewBorder(safeBox, bottom, nil, nil, table)
 	p.content = page(p.title, p.subtitle, body,
 		[]fyne.CanvasObject{p.back},
@@ -108,7 +126,8 @@ func rightHeading(text string) *widget.Label {
 
 // reset forgets the plan (leaving the demo, new accounts).
 func (p *planScreen) reset() {
-	p.src, p.dst, p.plan = nil, nil, nil
+	p.src, p.dst, p.plan, p.dav = nil, nil, nil, nil
+	p.davBox.Hide()
 	p.renames = map[string]string{}
 	p.excluded = map[string]bool{}
 }
@@ -140,6 +159,66 @@ func warmGlyphs(plan *copier.Plan) {
 		fyne.MeasureText(f.Source.DisplayName(), size, fyne.TextStyle{})
 		fyne.MeasureText(displayTarget(f), size, fyne.TextStyle{})
 	}
+}
+
+// setDAV shows the search for contacts and calendars under way, then what
+// it found.
+func (p *planScreen) setDAV(j *davJob) {
+	p.dav = j
+	p.davRows.Objects = nil
+	p.davRows.Refresh()
+	p.davCheck.Hide()
+	p.davStatus.SetText(lang.X("plan.dav.looking", "looking for them…"))
+	p.davStatus.Show()
+	p.davBusy.Show()
+	p.davBusy.Start()
+	p.davBox.Show()
+	ui := p.ui
+	go func() {
+		select {
+		case <-j.done:
+		case <-ui.ctx.Done():
+			return
+		}
+		ui.do(func() {
+			if p.dav == j {
+				p.showDAV()
+			}
+		})
+	}()
+}
+
+// showDAV shows what the search for contacts and calendars found.
+func (p *planScreen) showDAV() {
+	j := p.dav
+	p.davBusy.Stop()
+	p.davBusy.Hide()
+	p.davRows.Objects = davRows(j)
+	p.davRows.Refresh()
+	if len(j.found()) == 0 {
+		p.davStatus.SetText(lang.X("plan.dav.none", "only mail is copied"))
+		p.davCheck.Hide()
+		return
+	}
+	p.davStatus.Hide()
+	p.davCheck.SetChecked(j.include)
+	p.davCheck.Show()
+}
+
+// onDAVInclude takes contacts and calendars in or out of the copy.
+func (p *planScreen) onDAVInclude(on bool) {
+	if p.dav != nil {
+		p.dav.include = on
+	}
+}
+
+// davToCopy returns the contacts and calendars the copy takes along: the
+// search, if it found any and the user left them in.
+func (p *planScreen) davToCopy() *davJob {
+	if p.dav == nil || !p.dav.include {
+		return nil
+	}
+	return p.dav
 }
 
 // applyExclusions marks the folders left out and recomputes the totals the
