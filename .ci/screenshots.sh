@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out="$(realpath -m "${1:-assets/screenshots}")"
 lang="${SCREENSHOT_LANG:-en_US.UTF-8}"
-shots=(start accounts plan migrate done cutover backup archives batch)
+shots=(start accounts plan migrate done cutover report backup archives batch)
 
 if ! command -v xvfb-run >/dev/null 2>&1; then
 	echo "screenshots: xvfb-run is missing; install it with: apt-get install xvfb" >&2

@@ -39,13 +39,13 @@ type doneScreen struct {
 	davBox     *fyne.Container
 	davRows    *fyne.Container
 	davMissing int
-	errView  *errorView
-	journal  *widget.Button
-	show     *widget.Button
-	again    *widget.Button
-	finish   *widget.Button
-	busy     *widget.Activity
-	status   *widget.Label
+	errView    *errorView
+	journal    *widget.Button
+	show       *widget.Button
+	again      *widget.Button
+	finish     *widget.Button
+	busy       *widget.Activity
+	status     *widget.Label
 
 	// missingList is the list in the "Show missing" dialog, while open.
 	missingList *widget.List
@@ -93,7 +93,7 @@ func newDoneScreen(ui *UI) *doneScreen {
 	)
 	table := container.NewBorder(container.NewVBox(header, widget.NewSeparator()), nil, nil, nil, d.list)
 	top := container.NewVBox(d.errView.box, d.problems)
-	d.davRows = container.NewVBox()
+	d.davRows = container.NewGridWithColumns(2)
 	d.davBox = container.NewVBox(widget.NewSeparator(), heading(lang.X("done.dav", "Contacts and calendars")), d.davRows)
 	d.davBox.Hide()
 	body := container.NewBorder(top, container.NewVBox(d.davBox, d.demoNote), nil, nil, table)

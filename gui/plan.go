@@ -105,7 +105,7 @@ func newPlanScreen(ui *UI) *planScreen {
 	p.davCheck.Hide()
 	p.davStatus = widget.NewLabel("")
 	p.davBusy = widget.NewActivity()
-	p.davRows = container.NewVBox()
+	p.davRows = container.NewGridWithColumns(2)
 	p.davBox = container.NewVBox(
 		container.NewHBox(heading(lang.X("plan.dav", "Contacts and calendars")), p.davBusy, p.davStatus, p.davCheck),
 		p.davRows)

@@ -227,8 +227,8 @@ func (r *reportScreen) showPair() {
 		r.verdict.Importance = widget.WarningImportance
 		r.icon.SetResource(theme.NewWarningThemedResource(theme.WarningIcon()))
 	case a.Complete:
-		r.verdict.SetText(lang.X("report.complete", "Checked {{.When}}: every message is on the new mailbox. {{.Detail}}", map[string]any{
-			"When": formatDate(a.VerifiedAt), "Detail": a.Verification}))
+		r.verdict.SetText(lang.X("report.complete", "Checked {{.When}}: every message is on the new mailbox, with its flags.", map[string]any{
+			"When": formatDate(a.VerifiedAt)}))
 		r.verdict.Importance = widget.SuccessImportance
 		r.icon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
 	default:
@@ -274,7 +274,7 @@ func (r *reportScreen) updatePair(id widget.ListItemID, o fyne.CanvasObject) {
 	texts := c.Objects[0].(*fyne.Container).Objects
 	icon := c.Objects[1].(*widget.Icon)
 	setText(texts[0].(*widget.Label), a.Source)
-	setText(texts[1].(*widget.Label), "→ "+a.Target)
+	setText(texts[1].(*widget.Label), lang.X("report.to", "to {{.Target}}", map[string]any{"Target": a.Target}))
 	switch {
 	case a.Verification == "":
 		setIcon(icon, theme.NewWarningThemedResource(theme.QuestionIcon()))

@@ -118,9 +118,11 @@ func (s *screenshots) shown(st step) {
 		})
 	case stepPlan:
 		s.done[st] = true
-		s.after(shotSettle, func() {
-			s.capture("plan")
-			ui.plan.onCopy()
+		s.until(func() bool { return ui.plan.dav == nil || ui.plan.dav.ready() }, func() {
+			s.after(shotSettle, func() {
+				s.capture("plan")
+				ui.plan.onCopy()
+			})
 		})
 	case stepDone:
 		s.done[st] = true
@@ -139,28 +141,41 @@ func (s *screenshots) more() {
 	ui.show(stepCutover)
 	s.after(shotSettle, func() {
 		s.capture("cutover")
-		ui.show(stepBackup)
-		dir := ui.demoDir
-		if dir == "" {
-			dir = os.TempDir()
-		}
-		ui.backup.dir.SetText(filepath.Join(dir, "backup"))
-		ui.backup.onRun()
-		s.until(func() bool { return !ui.backup.running }, func() {
+		ui.report.open(stepStart)
+		s.until(func() bool { return ui.report.loading.Hidden }, func() {
 			s.after(shotSettle, func() {
-				s.capture("backup")
-				ui.show(stepArchives)
-				ui.archives.kind.SetSelectedIndex(archiveMbox)
-				ui.archives.path.SetText(ui.backup.folder)
-				ui.archives.onScan()
-				s.until(func() bool { return !ui.archives.busy }, func() {
+				s.capture("report")
+				s.backup()
+			})
+		})
+	})
+}
+
+// backup captures a backup of the demo's old mailbox, that backup read as
+// local archives, and the batch, then quits.
+func (s *screenshots) backup() {
+	ui := s.ui
+	ui.show(stepBackup)
+	dir := ui.demoDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	ui.backup.dir.SetText(filepath.Join(dir, "backup"))
+	ui.backup.onRun()
+	s.until(func() bool { return !ui.backup.running }, func() {
+		s.after(shotSettle, func() {
+			s.capture("backup")
+			ui.show(stepArchives)
+			ui.archives.kind.SetSelectedIndex(archiveMbox)
+			ui.archives.path.SetText(ui.backup.folder)
+			ui.archives.onScan()
+			s.until(func() bool { return !ui.archives.busy }, func() {
+				s.after(shotSettle, func() {
+					s.capture("archives")
+					ui.show(stepBatch)
 					s.after(shotSettle, func() {
-						s.capture("archives")
-						ui.show(stepBatch)
-						s.after(shotSettle, func() {
-							s.capture("batch")
-							ui.finishClose()
-						})
+						s.capture("batch")
+						ui.finishClose()
 					})
 				})
 			})
