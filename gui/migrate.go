@@ -157,7 +157,7 @@ func newMigrateScreen(ui *UI) *migrateScreen {
 	m.journalBox.OnSelected = m.onJournalSelected
 	m.note = wrapped("")
 	m.errView = newErrorView(ui.win)
-	m.stop = widget.NewButtonWithIcon(lang.X("migrate.stop", "Stop"), theme.MediaStopIcon(), m.onStop)
+	m.stop = widget.NewButtonWithIcon(lang.X("migrate.pause", "Pause"), theme.MediaPauseIcon(), m.onStop)
 	m.stop.Importance = widget.WarningImportance
 	m.resume = widget.NewButtonWithIcon(lang.X("migrate.resume", "Resume"), theme.MediaPlayIcon(), m.onResume)
 	m.resume.Importance = widget.HighImportance
@@ -576,10 +576,10 @@ func (m *migrateScreen) end(ctx context.Context, res *copier.Result, err error, 
 	switch {
 	case m.stopping || errors.Is(err, context.Canceled) || failure.KindOf(err) == failure.Cancelled:
 		m.markStopped()
-		m.title.SetText(lang.X("migrate.stopped.title", "Stopped"))
+		m.title.SetText(lang.X("migrate.paused.title", "Paused"))
 		m.current.SetText("–")
 		m.note.SetText(lang.X("migrate.stopped", "Nothing is lost. Resume goes on where it stopped, without copying anything twice."))
-		m.log(journalWarning, lang.X("migrate.log.stopped", "Stopped by you."), "")
+		m.log(journalWarning, lang.X("migrate.log.paused", "Paused by you."), "")
 		m.resume.SetText(lang.X("migrate.resume", "Resume"))
 		m.resume.Show()
 		m.back.Show()
@@ -623,7 +623,7 @@ func (m *migrateScreen) onStop() {
 	}
 	m.stopping = true
 	m.stop.Disable()
-	m.current.SetText(lang.X("migrate.stopping", "stopping…"))
+	m.current.SetText(lang.X("migrate.pausing", "pausing…"))
 	m.cancel()
 }
 

@@ -498,7 +498,7 @@ func TestStopAndResume(t *testing.T) {
 	test.Tap(m.stop)
 	q.pumpUntil(t, "the copy to stop", func() bool { return !m.running })
 	t.Logf("stopped %s after Stop", time.Since(stopAt).Round(time.Millisecond))
-	if ui.step != stepMigrate || m.title.Text != "Stopped" || !m.resume.Visible() {
+	if ui.step != stepMigrate || m.title.Text != "Paused" || !m.resume.Visible() {
 		t.Fatalf("after Stop: step %v, title %q, resume %v", ui.step, m.title.Text, m.resume.Visible())
 	}
 	if !strings.Contains(m.note.Text, "Resume") {
