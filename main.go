@@ -19,7 +19,7 @@ func main() {
 	}
 	a := app.NewWithID("app.mailmover.Mailmover")
 	gui.New(a, gui.Deps{
-		StateDir: env.StateDir(), Keychain: env.Keychain, KeychainErr: env.KeychainErr, Accounts: env.Accounts,
+		StateDir: env.StateDir(), Keychain: env.Keychain, KeychainErr: env.KeychainError(), Accounts: env.Accounts,
 		Demo: os.Getenv("MAILMOVER_DEMO") == "1" || env.Accounts == nil || len(env.Accounts.List()) == 0, ScreenshotDir: os.Getenv("MAILMOVER_SCREENSHOT_DIR"),
 	}).ShowAndRun()
 }

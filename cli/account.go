@@ -124,8 +124,8 @@ func accountAdd(ctx context.Context, env *Env, args []string) int {
 	if err := env.Keychain.Set(a.SecretKey(), pw); err != nil {
 		return report(env, failure.New(failure.Local, failure.ScopeAccount, "save the password in the keychain", err))
 	}
-	if env.KeychainErr != nil {
-		fmt.Fprintf(env.Stderr, "Note: %v\n", env.KeychainErr)
+	if env.KeychainError() != nil {
+		fmt.Fprintf(env.Stderr, "Note: %v\n", env.KeychainError())
 	}
 	if err := env.Accounts.Put(a); err != nil {
 		return report(env, err)

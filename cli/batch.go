@@ -88,8 +88,8 @@ func runBatch(ctx context.Context, env *Env, args []string) int {
 	importOK := true
 	switch {
 	case b.csv != "":
-		if env.KeychainErr != nil && !b.json {
-			fmt.Fprintf(env.Stderr, "Note: %v. The batch must run in this same session: a later --resume would need the list again.\n", env.KeychainErr)
+		if env.KeychainError() != nil && !b.json {
+			fmt.Fprintf(env.Stderr, "Note: %v. The batch must run in this same session: a later --resume would need the list again.\n", env.KeychainError())
 		}
 		rep, err := b.importList(ctx, env, q, kc)
 		if err != nil {

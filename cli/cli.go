@@ -35,7 +35,8 @@ type Env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
-	// Keychain holds passwords; KeychainErr says why it is only in memory.
+	// Keychain holds passwords (NewEnv opens the system one on first use);
+	// KeychainErr, if set, says why it is only in memory (see KeychainError).
 	Keychain    secret.Keychain
 	KeychainErr error
 	// Accounts is the saved account store (may be nil).
@@ -63,12 +64,23 @@ func NewEnv() *Env {
 	if p := os.Getenv("MAILMOVER_CONFIG_DIR"); p != "" {
 		e.ConfigDir = p
 	}
-	e.Keychain, e.KeychainErr = secret.OS()
+	e.Keychain = secret.NewLazy(secret.OS)
 	if st, err := account.OpenStore(filepath.Join(e.ConfigDir, "accounts.json")); err == nil {
 		e.Accounts = st
 	}
 	e.Terminal, e.ReadPassword = terminal()
 	return e
+}
+
+// KeychainError says why passwords are kept in memory only, or nil when
+// the system keychain holds them. It opens the keychain if it was not yet.
+func (e *Env) KeychainError() error {
+	if l, ok := e.Keychain.(interface{ Err() error }); ok {
+		if err := l.Err(); err != nil {
+			return err
+		}
+	}
+	return e.KeychainErr
 }
 
 type command struct {

@@ -54,7 +54,7 @@ func runLogin(ctx context.Context, env *Env, args []string) int {
 	if !strings.Contains(email, "@") {
 		return report(env, failure.Newf(failure.Config, failure.ScopeAccount, "--email must be the address to sign in as"))
 	}
-	if env.Keychain == nil || env.KeychainErr != nil {
+	if env.Keychain == nil || env.KeychainError() != nil {
 		return report(env, failure.New(failure.Local, failure.ScopeAccount, "",
 			fmt.Errorf("the sign-in cannot be kept: %w", keychainProblem(env))))
 	}
@@ -125,8 +125,8 @@ func runLogin(ctx context.Context, env *Env, args []string) int {
 }
 
 func keychainProblem(env *Env) error {
-	if env.KeychainErr != nil {
-		return env.KeychainErr
+	if env.KeychainError() != nil {
+		return env.KeychainError()
 	}
 	return errors.New("no keychain")
 }

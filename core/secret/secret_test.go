@@ -307,3 +307,28 @@ func TestSecretServiceIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLazy opens the keychain once, on first use, and keeps its error.
+func TestLazy(t *testing.T) {
+	opened := 0
+	unavailable := &Unavailable{}
+	l := NewLazy(func() (Keychain, error) {
+		opened++
+		return NewMemory(), unavailable
+	})
+	if opened != 0 {
+		t.Fatalf("NewLazy opened the keychain %d times before use; want 0", opened)
+	}
+	if err := l.Set("k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := l.Get("k"); got != "v" || err != nil {
+		t.Errorf("Get(%q) = %q, %v; want %q", "k", got, err, "v")
+	}
+	if err := l.Err(); err != unavailable {
+		t.Errorf("Err() = %v; want the error open returned", err)
+	}
+	if opened != 1 {
+		t.Errorf("the keychain was opened %d times; want once", opened)
+	}
+}
