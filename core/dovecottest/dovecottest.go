@@ -38,6 +38,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"mailmover/core/internal/testproc"
 )
 
 // Flavour selects which kind of IMAP server the test server imitates.
@@ -136,10 +138,6 @@ const requireEnv = "MAILMOVER_REQUIRE_DOVECOT"
 
 // startTimeout bounds how long Start waits for the server to greet.
 const startTimeout = 15 * time.Second
-
-// startAttempts is how often Start retries when a free port was taken by
-// someone else between choosing it and Dovecot binding it.
-const startAttempts = 5
 
 // maxSocketDir is the longest directory under which Dovecot's unix sockets
 // (base_dir) still fit in sockaddr_un's 108 bytes with room for their names.
@@ -266,15 +264,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	}
 
 	ctx := tb.Context()
-	for attempt := 1; ; attempt++ {
-		err := s.start(ctx, bin)
-		if err == nil {
-			break
-		}
-		logs := s.Logs()
-		if attempt < startAttempts && strings.Contains(logs, "in use") {
-			continue
-		}
+	if logs, err := testproc.Start(func() error { return s.start(ctx, bin) }, s.Logs); err != nil {
 		tb.Fatalf("dovecottest: start dovecot: %v\n--- dovecot log ---\n%s", err, logs)
 	}
 	tb.Cleanup(s.stop)
@@ -437,25 +427,14 @@ func (s *Server) writeUser(u User) error {
 	return nil
 }
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(ctx context.Context) (int, error) {
-	var lc net.ListenConfig
-	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // start picks ports, writes the configuration and runs dovecot until it
 // greets on the TLS port. On failure the process is stopped.
 func (s *Server) start(ctx context.Context, bin string) error {
-	tlsPort, err := freePort(ctx)
+	tlsPort, err := testproc.FreePort(ctx)
 	if err != nil {
 		return err
 	}
-	plainPort, err := freePort(ctx)
+	plainPort, err := testproc.FreePort(ctx)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"mailmover/core/internal/testproc"
 )
 
 // User is an account on the test server.
@@ -72,10 +74,6 @@ const requireEnv = "MAILMOVER_REQUIRE_DOVECOT"
 
 // startTimeout bounds how long Start waits for the server to answer.
 const startTimeout = 30 * time.Second
-
-// startAttempts is how often Start retries when a free port was taken by
-// someone else between choosing it and Radicale binding it.
-const startAttempts = 5
 
 // validName is the set of user names accepted: safe in an htpasswd file
 // and as Radicale's principal path component.
@@ -165,15 +163,7 @@ func Start(tb testing.TB, opts Options) *Server {
 		tb.Fatal(err)
 	}
 	ctx := tb.Context()
-	for attempt := 1; ; attempt++ {
-		err := s.start(ctx, py)
-		if err == nil {
-			break
-		}
-		logs := s.Logs()
-		if attempt < startAttempts && strings.Contains(logs, "in use") {
-			continue
-		}
+	if logs, err := testproc.Start(func() error { return s.start(ctx, py) }, s.Logs); err != nil {
 		tb.Fatalf("radicaletest: start radicale: %v\n--- radicale log ---\n%s", err, logs)
 	}
 	tb.Cleanup(s.stop)
@@ -224,21 +214,10 @@ mask_passwords = True
 `, port, filepath.Join(s.Dir, "users"), filepath.Join(s.Dir, "collections"))
 }
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(ctx context.Context) (int, error) {
-	var lc net.ListenConfig
-	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // start picks a port, writes the configuration and runs Radicale until it
 // answers HTTP. On failure the process is stopped.
 func (s *Server) start(ctx context.Context, py string) error {
-	port, err := freePort(ctx)
+	port, err := testproc.FreePort(ctx)
 	if err != nil {
 		return err
 	}

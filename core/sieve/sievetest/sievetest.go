@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"mailmover/core/internal/testproc"
 	"mailmover/core/sieve/managesieve"
 )
 
@@ -144,23 +145,27 @@ func Start(t testing.TB, users ...string) *Server {
 		t.Fatal(err)
 	}
 
-	var last error
-	for attempt := 0; attempt < 3; attempt++ {
-		port, err := freePort()
+	var d *Server
+	logs, err := testproc.Start(func() error {
+		port, err := testproc.FreePort(t.Context())
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		d := &Server{Dir: dir, Conf: filepath.Join(dir, "dovecot.conf"), Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Port: port, Pool: pool, CAPEM: cert.cert}
+		d = &Server{Dir: dir, Conf: filepath.Join(dir, "dovecot.conf"), Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Port: port, Pool: pool, CAPEM: cert.cert}
 		conf := dovecotConf(dir, port, uid, gid, nonRoot, self, group)
 		if err := os.WriteFile(d.Conf, []byte(conf), 0o644); err != nil {
-			t.Fatal(err)
+			return err
 		}
-		if last = d.start(t); last == nil {
-			return d
-		}
+		return d.start(t)
+	}, func() string {
+		log, _ := os.ReadFile(filepath.Join(dir, "log"))
+		stderr, _ := os.ReadFile(filepath.Join(dir, "stderr"))
+		return string(log) + string(stderr)
+	})
+	if err != nil {
+		t.Fatalf("dovecot did not start: %v\n--- dovecot log ---\n%s", err, logs)
 	}
-	t.Fatalf("dovecot did not start: %v", last)
-	return nil
+	return d
 }
 
 func dovecotConf(dir string, port, uid, gid int, nonRoot bool, self, group string) string {
@@ -207,15 +212,6 @@ func dovecotConf(dir string, port, uid, gid int, nonRoot bool, self, group strin
 	p("plugin {\n  sieve = file:~/sieve;active=~/.dovecot.sieve\n}")
 	p("protocol lda {\n  mail_plugins = $mail_plugins sieve\n}")
 	return b.String()
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func (d *Server) start(t testing.TB) error {
