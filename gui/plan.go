@@ -291,16 +291,12 @@ func (p *planScreen) showWarnings() {
 			continue
 		}
 		data := map[string]any{"Folder": f.Source.DisplayName(), "Target": displayTarget(f)}
-		switch {
-		case f.Note == "" || f.Note == "excluded":
-		case strings.HasPrefix(f.Note, "renamed by you"):
-		case strings.Contains(f.Note, "cannot hold"):
+		switch f.Why {
+		case copier.WhyDelimiter:
 			data["Delim"] = p.plan.Target.Delim
 			w = append(w, lang.X("plan.warn.delim", "“{{.Folder}}” will be called “{{.Target}}”: the new server cannot have “{{.Delim}}” in a folder name.", data))
-		case strings.Contains(f.Note, "same folder"):
+		case copier.WhyCollision:
 			w = append(w, lang.X("plan.warn.collision", "“{{.Folder}}” will be called “{{.Target}}” so that it is not mixed with another folder.", data))
-		default:
-			w = append(w, lang.X("plan.warn.renamed", "“{{.Folder}}” will be called “{{.Target}}”.", data))
 		}
 	}
 	if l := p.plan.Target.SizeLimit; l > 0 {

@@ -729,15 +729,15 @@ func measureResponsive(tb testing.TB, n int) responsiveness {
 
 func TestPlanQuotaAndWarnings(t *testing.T) {
 	ui, _ := newTestUI(t, Deps{})
-	folder := func(name string, n int, size int64, exists bool, note string) copier.FolderPlan {
+	folder := func(name string, n int, size int64, exists bool, why copier.Why) copier.FolderPlan {
 		return copier.FolderPlan{Source: store.Folder{Name: name, Path: strings.Split(name, "/"), Messages: n, Size: size},
-			Target: strings.ReplaceAll(name, "/", "."), TargetPath: strings.Split(name, "/"), Include: true, Exists: exists, Note: note}
+			Target: strings.ReplaceAll(name, "/", "."), TargetPath: strings.Split(name, "/"), Include: true, Exists: exists, Why: why}
 	}
 	plan := &copier.Plan{
 		Target: copier.Info{Delim: ".", SizeLimit: 25 << 20, Quota: &imapstore.Quota{Used: 1 << 30, Limit: 2 << 30}},
 		Folders: []copier.FolderPlan{
-			folder("INBOX", 4000, 1<<30, true, ""),
-			folder("v1.2 Release", 812, 200<<20, false, `renamed: "v1.2 Release" cannot hold "." in a folder name on the new server`),
+			folder("INBOX", 4000, 1<<30, true, copier.WhyNone),
+			folder("v1.2 Release", 812, 200<<20, false, copier.WhyDelimiter),
 		},
 	}
 	plan.Folders[1].TargetPath = []string{"v1_2 Release"}

@@ -103,7 +103,7 @@ func mapFolders(src []store.Folder, dst []store.Folder, tl Layout, opts *Options
 		disp := sf.DisplayName()
 		if matchAny(opts.Exclude, disp) || (len(opts.Include) > 0 && !matchAny(opts.Include, disp)) {
 			fp.Include = false
-			fp.Note = "excluded"
+			fp.Note, fp.Why = "excluded", WhyExcluded
 		}
 		use := specialUse(sf)
 		fp.SpecialUse = use
@@ -139,6 +139,7 @@ func mapFolders(src []store.Folder, dst []store.Folder, tl Layout, opts *Options
 			}
 			if changed {
 				fp.Note = fmt.Sprintf("renamed: %q cannot hold %q in a folder name on the new server", disp, string(tl.Delim))
+				fp.Why = WhyDelimiter
 			}
 			fp.TargetPath = tp
 			fp.Target = tl.Join(tp)
@@ -146,13 +147,14 @@ func mapFolders(src []store.Folder, dst []store.Folder, tl Layout, opts *Options
 		if over, ok := opts.Rename[sf.Name]; ok && over != "" {
 			fp.Target = over
 			fp.TargetPath = strings.Split(strings.TrimPrefix(over, tl.Prefix), string(tl.Delim))
-			fp.Note = "renamed by you"
+			fp.Note, fp.Why = "renamed by you", WhyRenamed
 		}
 		base := fp.Target
 		for n := 2; taken[strings.ToLower(fp.Target)] != ""; n++ {
 			fp.Target = fmt.Sprintf("%s (%d)", base, n)
 			fp.TargetPath = append(append([]string(nil), fp.TargetPath[:len(fp.TargetPath)-1]...), fmt.Sprintf("%s (%d)", fp.TargetPath[len(fp.TargetPath)-1], n))
 			fp.Note = fmt.Sprintf("renamed: %q would land in the same folder as %q", disp, taken[strings.ToLower(base)])
+			fp.Why = WhyCollision
 		}
 		taken[strings.ToLower(fp.Target)] = disp
 		if t, ok := existing[strings.ToLower(fp.Target)]; ok {

@@ -58,8 +58,20 @@ func TestMapFoldersOneToOne(t *testing.T) {
 	if got[0].Target == got[1].Target {
 		t.Errorf("mapFolders merged %q and %q into %q", got[0].Source.Name, got[1].Source.Name, got[0].Target)
 	}
-	if got[1].Note == "" {
-		t.Errorf("mapFolders renamed %q silently", got[1].Source.Name)
+	if got[1].Note == "" || got[1].Why != WhyCollision {
+		t.Errorf("mapFolders renamed %q with note %q, why %v; want a note and WhyCollision", got[1].Source.Name, got[1].Note, got[1].Why)
+	}
+}
+
+// TestMapFoldersWhy says why each folder is renamed or left out.
+func TestMapFoldersWhy(t *testing.T) {
+	src := []store.Folder{folder("INBOX", '/', "", ""), folder("v1.2", '/', "", ""), folder("Old", '/', "", ""), folder("Trash", '/', "", "")}
+	got := mapFolders(src, nil, Layout{Delim: '.'}, &Options{Exclude: []string{"Trash"}, Rename: map[string]string{"Old": "Archive.Old"}})
+	want := map[string]Why{"INBOX": WhyNone, "v1.2": WhyDelimiter, "Old": WhyRenamed, "Trash": WhyExcluded}
+	for _, f := range got {
+		if f.Why != want[f.Source.Name] {
+			t.Errorf("mapFolders(%q).Why = %v; want %v", f.Source.Name, f.Why, want[f.Source.Name])
+		}
 	}
 }
 

@@ -73,9 +73,35 @@ type FolderPlan struct {
 	TargetFolder store.Folder
 	// Include is false for folders the user left out.
 	Include bool
-	// Note explains a renamed or excluded folder.
+	// Note explains a renamed or excluded folder, in words; Why says which
+	// of those it is, for a front end to word it its own way.
 	Note string
+	Why  Why `json:"why,omitempty"`
 }
+
+// Why says why a folder is left out or goes to a target of another name.
+type Why int
+
+const (
+	// WhyNone: the folder keeps its name and is copied.
+	WhyNone Why = iota
+	// WhyExcluded: Options.Include or Options.Exclude leave it out.
+	WhyExcluded
+	// WhyDelimiter: the name holds the target's hierarchy delimiter, which
+	// is replaced by a visible substitute.
+	WhyDelimiter
+	// WhyRenamed: Options.Rename gives the target's name.
+	WhyRenamed
+	// WhyCollision: the name would land in the same target folder as
+	// another source folder's, so a number is added: nothing is merged
+	// silently.
+	WhyCollision
+)
+
+var whyNames = [...]string{"", "excluded", "delimiter", "renamed", "collision"}
+
+// MarshalText writes the reason by name ("" for WhyNone).
+func (w Why) MarshalText() ([]byte, error) { return []byte(whyNames[w]), nil }
 
 // Plan is what a migration will do, computed before anything is written.
 type Plan struct {
