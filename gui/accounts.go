@@ -237,7 +237,7 @@ func (s *accountsScreen) onReview() {
 			s.source.succeeded(src)
 			s.target.succeeded(dst)
 			ui.plan.setPlan(src, dst, plan)
-			srcDAV, dstDAV := ui.davConfigs(src, dst, s.source.emailText(), s.target.emailText())
+			srcDAV, dstDAV := davConfigs(ui.demo, src, dst, s.source.emailText(), s.target.emailText())
 			ui.plan.setDAV(startDAV(ui.ctx, srcDAV, dstDAV))
 			ui.show(stepPlan)
 		})

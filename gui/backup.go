@@ -36,7 +36,9 @@ type backupScreen struct {
 	back   *widget.Button
 
 	progress *transferView
-	errView  *errorView
+	// davNote says what was saved of the contacts and calendars.
+	davNote *widget.Label
+	errView *errorView
 
 	running bool
 	cancel  context.CancelFunc
@@ -44,6 +46,8 @@ type backupScreen struct {
 	folder string
 	// verification is the check of the last backup, nil if none ended.
 	verification *copier.Verification
+	// saved is what the last backup saved of contacts and calendars.
+	saved *davSaved
 
 	content fyne.CanvasObject
 }
@@ -67,12 +71,14 @@ func newBackupScreen(ui *UI) *backupScreen {
 	b.open.Hide()
 	b.back = widget.NewButtonWithIcon(lang.X("common.back", "Back"), theme.NavigateBackIcon(), func() { ui.show(stepStart) })
 	b.progress = newTransferView()
+	b.davNote = wrapped("")
+	b.davNote.Hide()
 	b.errView = newErrorView(ui.win)
 
 	where := widget.NewCard(lang.X("backup.dest", "Where to keep it"),
 		lang.X("backup.dest.sub", "One mbox file per mail folder, which most mail programs can open. Backing up again adds only what is new."),
 		container.NewVBox(container.NewBorder(nil, nil, nil, b.browse, b.dir)))
-	right := container.NewVBox(where, b.progress.box, b.errView.box)
+	right := container.NewVBox(where, b.progress.box, b.davNote, b.errView.box)
 	body := container.NewVScroll(container.NewGridWithColumns(2, container.NewVBox(b.form.card), right))
 	title := widget.NewLabel(lang.X("backup.title", "Back up a mailbox"))
 	sub := widget.NewLabel(lang.X("backup.subtitle", "Keep a copy of every folder on this computer."))
@@ -119,13 +125,29 @@ func (b *backupScreen) onRun() {
 	b.stop.Enable()
 	b.stop.Show()
 	b.progress.begin(lang.X("backup.reading", "Reading the mailbox…"))
+	b.davNote.Hide()
 	stateDir := ui.stateDir()
+	email, running := b.form.emailText(), ui.demo
+	if email != demo.SourceEmail {
+		running = nil // another account than the demo's
+	}
 	go func() {
 		defer cancel()
 		src, dst := endpoint(sourceSide, cfg), localstore.BackupEndpoint(dir)
-		res, v, err := transfer(ctx, ui, b.progress, src, dst,
-			copier.Options{KeepPaths: true}, copier.Options{StateDir: stateDir, KeepPaths: true},
-			lang.X("backup.copying", "Copying to {{.Folder}}", map[string]any{"Folder": dir}))
+		var res *copier.Result
+		var v *copier.Verification
+		err := ui.fillPassword(sourceSide, cfg)
+		if err == nil {
+			res, v, err = transfer(ctx, ui, b.progress, src, dst,
+				copier.Options{KeepPaths: true}, copier.Options{StateDir: stateDir, KeepPaths: true},
+				lang.X("backup.copying", "Copying to {{.Folder}}", map[string]any{"Folder": dir}))
+		}
+		var saved *davSaved
+		if davCfg, _ := davConfigs(running, cfg, nil, email, ""); err == nil && davCfg != nil {
+			ui.do(func() { b.progress.setStatus(lang.X("backup.dav", "Saving contacts and calendars…")) })
+			s := backupDAV(ctx, davCfg, filepath.Join(dir, davBackupDir))
+			saved = &s
+		}
 		ui.do(func() {
 			b.running = false
 			b.cancel = nil
@@ -140,6 +162,14 @@ func (b *backupScreen) onRun() {
 			}
 			b.verification = v
 			b.progress.end(res, v, err, lang.X("backup.ok", "Backup complete: every message is in the folder."))
+			b.saved = saved
+			if saved != nil {
+				text, imp := saved.text()
+				b.davNote.SetText(text)
+				b.davNote.Importance = imp
+				b.davNote.Refresh()
+				b.davNote.Show()
+			}
 			if err != nil && !isCancel(err) {
 				b.errView.show(err)
 			}

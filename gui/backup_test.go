@@ -8,6 +8,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"mailmover/core/demo"
 )
 
 // TestBackupDemo backs up the demo's old mailbox into a folder and reads
@@ -50,6 +52,15 @@ func TestBackupDemo(t *testing.T) {
 	}
 	if !b.open.Visible() {
 		t.Error("Open folder is not offered at the end")
+	}
+	if !b.davNote.Visible() || !strings.HasPrefix(b.davNote.Text, "Also saved") {
+		t.Errorf("contacts and calendars note = %q (visible %v); want them saved", b.davNote.Text, b.davNote.Visible())
+	}
+	for ext, want := range map[string]int{".vcf": len(demo.SourceAddressBooks()), ".ics": len(demo.SourceCalendars())} {
+		files, _ := filepath.Glob(filepath.Join(dir, davBackupDir, "*"+ext))
+		if len(files) != want {
+			t.Errorf("backup holds %d %s files %q; want %d", len(files), ext, files, want)
+		}
 	}
 	var mboxes []string
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {

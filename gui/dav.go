@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"mailmover/core/dav"
+	"mailmover/core/demo"
 	"mailmover/core/failure"
 	"mailmover/core/imapstore"
 )
@@ -73,12 +74,13 @@ func (j *davJob) found() []*davPart {
 }
 
 // davConfigs returns how to reach the contacts and calendars of two mail
-// accounts: the demo's own servers, or discovery from each email address
-// with the mail password. An account signed in with OAuth has none: its
-// provider's address book needs an authorization of its own.
-func (ui *UI) davConfigs(src, dst *imapstore.Config, srcEmail, dstEmail string) (s, d *dav.Config) {
-	if ui.demo != nil {
-		sc, dc := ui.demo.SourceDAV, ui.demo.TargetDAV
+// accounts: the demo's own servers when d is the running demo, or discovery
+// from each email address with the mail password. An account signed in with
+// OAuth has none: its provider's address book needs an authorization of its
+// own.
+func davConfigs(d *demo.Demo, src, dst *imapstore.Config, srcEmail, dstEmail string) (*dav.Config, *dav.Config) {
+	if d != nil {
+		sc, dc := d.SourceDAV, d.TargetDAV
 		return &sc, &dc
 	}
 	conf := func(cfg *imapstore.Config, email string) *dav.Config {
@@ -150,6 +152,70 @@ func copyDAV(ctx context.Context, parts []*davPart, onDone func(kind dav.Kind, r
 		}
 		p.verified, p.verr = dav.Verify(ctx, p.src, p.dst, p.plan)
 	}
+}
+
+// davBackupDir is the folder of a mail backup that holds the address books
+// (.vcf) and calendars (.ics), apart from the mail's mbox files.
+const davBackupDir = "Contacts and calendars"
+
+// davSaved is what a backup saved of an account's contacts and calendars.
+type davSaved struct {
+	contacts, addressBooks int
+	items, calendars       int
+	failed                 int
+	// found reports whether any service was found.
+	found bool
+	// err is what stopped a backup that was found, if anything.
+	err error
+}
+
+// backupDAV saves every address book and calendar the account has into
+// dir, on the backup's goroutine. An account without such services saves
+// nothing, which is not an error.
+func backupDAV(ctx context.Context, cfg *dav.Config, dir string) davSaved {
+	var saved davSaved
+	if cfg == nil {
+		return saved
+	}
+	ctx, cancel := context.WithTimeout(ctx, davTimeout)
+	defer cancel()
+	for _, kind := range []dav.Kind{dav.Contacts, dav.Calendars} {
+		a, err := dav.Connect(ctx, *cfg, kind)
+		if err != nil {
+			continue
+		}
+		saved.found = true
+		res, err := dav.Backup(ctx, a, dir, dav.Options{})
+		if err != nil && saved.err == nil {
+			saved.err = err
+		}
+		if res == nil {
+			continue
+		}
+		saved.failed += res.Failed
+		if kind == dav.Calendars {
+			saved.items, saved.calendars = saved.items+res.Objects, saved.calendars+len(res.Files)
+		} else {
+			saved.contacts, saved.addressBooks = saved.contacts+res.Objects, saved.addressBooks+len(res.Files)
+		}
+	}
+	return saved
+}
+
+// text says what was saved, in plain words, and how it went.
+func (s davSaved) text() (string, widget.Importance) {
+	switch {
+	case !s.found:
+		return lang.X("backup.dav.none", "No address book or calendar was found for this account: only the mail is in the backup."), widget.LowImportance
+	case s.err != nil:
+		return lang.X("backup.dav.failed", "Contacts and calendars were not all saved: {{.Why}}", map[string]any{"Why": adviceForError(s.err).Title}), widget.WarningImportance
+	}
+	data := map[string]any{"Contacts": davObjects(dav.Contacts, s.contacts), "Items": davObjects(dav.Calendars, s.items), "Folder": davBackupDir}
+	if s.failed > 0 {
+		data["Failed"] = formatCount(s.failed)
+		return lang.X("backup.dav.partial", "Also saved in “{{.Folder}}”: {{.Contacts}} and {{.Items}}; {{.Failed}} could not be read.", data), widget.WarningImportance
+	}
+	return lang.X("backup.dav.ok", "Also saved in “{{.Folder}}”: {{.Contacts}} and {{.Items}}, as files Thunderbird, Apple Contacts and Calendar, and Outlook open.", data), widget.SuccessImportance
 }
 
 // davCollectionWord names a collection of a kind.

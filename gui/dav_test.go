@@ -48,10 +48,9 @@ func TestDAVNotFound(t *testing.T) {
 // TestDAVConfigs looks for contacts with the mail password, never for an
 // OAuth account.
 func TestDAVConfigs(t *testing.T) {
-	ui, _ := newTestUI(t, Deps{})
 	pw := &imapstore.Config{Username: "ann", Password: "secret"}
 	oauth := &imapstore.Config{Username: "bob@gmail.com", Tokens: staticTokens{}}
-	s, d := ui.davConfigs(pw, oauth, "ann@example.org", "bob@gmail.com")
+	s, d := davConfigs(nil, pw, oauth, "ann@example.org", "bob@gmail.com")
 	if s == nil || s.Email != "ann@example.org" || s.Username != "ann" || s.Password != "secret" {
 		t.Errorf("davConfigs(password account) = %+v; want discovery from the address with the mail password", s)
 	}
