@@ -5,7 +5,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -20,6 +22,7 @@ import (
 	"mailmover/core/filters"
 	"mailmover/core/localarchive"
 	"mailmover/core/localstore"
+	"mailmover/core/sievemove"
 )
 
 // archiveInto is the folder of the new mailbox local folders are uploaded under.
@@ -76,6 +79,17 @@ type archivesScreen struct {
 	saveNotes  *widget.Button
 	notesError *errorView
 
+	// filterSet is the filters read, carry the Sieve scripts made of them
+	// (as last installed, if they were).
+	filterSet   *filters.Set
+	carry       *sievemove.Carry
+	saveScripts *widget.Button
+	install     *widget.Button
+	activate    *widget.Check
+	sievePort   *widget.Entry
+	sieveResult *widget.Label
+	sieveBusy   bool
+
 	content fyne.CanvasObject
 }
 
@@ -117,6 +131,15 @@ func newArchivesScreen(ui *UI) *archivesScreen {
 	})
 	s.saveNotes.Disable()
 	s.notesError = newErrorView(ui.win)
+	s.saveScripts = widget.NewButtonWithIcon(lang.X("archives.filters.saveScripts", "Save Sieve scripts…"), theme.DocumentSaveIcon(), func() {
+		chooseFolder(ui.win, s.saveScriptsTo)
+	})
+	s.install = widget.NewButtonWithIcon(lang.X("archives.filters.install", "Install on the new server"), theme.UploadIcon(), s.onInstall)
+	s.activate = widget.NewCheck(lang.X("archives.filters.activate", "Activate them"), nil)
+	s.sievePort = widget.NewEntry()
+	s.sievePort.SetText(strconv.Itoa(sievemove.DefaultPort))
+	s.sieveResult = wrapped("")
+	s.setSieveBusy(false)
 
 	source := widget.NewCard(lang.X("archives.source", "Mail on this computer"), "",
 		container.NewBorder(container.NewVBox(
@@ -127,7 +150,11 @@ func newArchivesScreen(ui *UI) *archivesScreen {
 	right := container.NewVScroll(container.NewVBox(s.target.card, container.NewHBox(s.inventory, s.upload, s.stop), s.progress.box, s.errView.box))
 	mail := container.NewGridWithColumns(2, source, right)
 	notesHelp := wrapped(lang.X("archives.filters.help", "Mail filters do not travel with the mail. Mailmover reads the Thunderbird profile's filters and writes what to set up again on the new server."))
-	filtersTab := container.NewBorder(container.NewVBox(notesHelp, container.NewHBox(s.readNotes, s.saveNotes), s.notesError.box), nil, nil, nil,
+	installHelp := wrapped(lang.X("archives.filters.install.help", "Install puts the Sieve scripts on the server of the new mailbox (filled in on the Mail tab) over ManageSieve. Scripts already there are kept, never replaced."))
+	portBox := container.NewBorder(nil, nil, widget.NewLabel(lang.X("archives.filters.port", "ManageSieve port")), nil,
+		container.NewGridWrap(fyne.NewSize(80, s.sievePort.MinSize().Height), s.sievePort))
+	filtersTab := container.NewBorder(container.NewVBox(notesHelp, container.NewHBox(s.readNotes, s.saveNotes, s.saveScripts),
+		installHelp, container.NewHBox(s.install, s.activate, portBox), s.sieveResult, s.notesError.box), nil, nil, nil,
 		container.NewVScroll(s.notesView))
 	tabs := container.NewAppTabs(
 		container.NewTabItemWithIcon(lang.X("archives.tab.mail", "Mail"), theme.MailComposeIcon(), mail),
@@ -431,7 +458,8 @@ func (s *archivesScreen) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	}
 }
 
-// onReadFilters reads the Thunderbird profile's filters and previews the notes.
+// onReadFilters reads the Thunderbird profile's filters, makes their Sieve
+// scripts and previews the notes.
 func (s *archivesScreen) onReadFilters() {
 	path := strings.TrimSpace(s.path.Text)
 	if path == "" || s.kind.SelectedIndex() != archiveThunderbird {
@@ -440,35 +468,55 @@ func (s *archivesScreen) onReadFilters() {
 		return
 	}
 	s.notesError.show(nil)
-	s.readNotes.Disable()
+	s.sieveResult.SetText("")
+	s.setSieveBusy(true)
 	ui := s.ui
 	go func() {
-		notes, md, err := readNotes(ui.ctx, path)
+		r, err := readNotes(ui.ctx, path)
 		ui.do(func() {
-			s.readNotes.Enable()
 			if err != nil {
+				s.setSieveBusy(false)
 				s.notesError.show(err)
 				return
 			}
-			s.notes = notes
-			s.notesView.ParseMarkdown(md)
+			s.filterSet, s.carry, s.notes = r.set, r.carry, r.notes
+			s.notesView.ParseMarkdown(r.md)
 			s.saveNotes.Enable()
+			s.setSieveBusy(false)
+			if len(r.carry.Scripts) == 0 {
+				s.sieveResult.SetText(lang.X("archives.filters.noscripts", "None of these filters can run on a server: there is no Sieve script to save or install."))
+			}
 		})
 	}()
 }
 
-// readNotes builds the filter notes of a Thunderbird profile.
-func readNotes(ctx context.Context, profile string) (*filters.Notes, string, error) {
+// filterNotes are filters read, their Sieve scripts and notes.
+type filterNotes struct {
+	set   *filters.Set
+	carry *sievemove.Carry
+	notes *filters.Notes
+	md    string
+}
+
+// readNotes reads the filters of a Thunderbird profile, makes their Sieve
+// scripts for a server with the common extensions, and builds the notes.
+func readNotes(ctx context.Context, profile string) (*filterNotes, error) {
 	set, err := filters.ReadThunderbird(ctx, profile)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	notes := filters.BuildNotes(set, filters.NotesOptions{})
+	carry := sievemove.Generate(set, sievemove.Options{Trash: sievemove.DefaultTrash})
+	return withNotes(set, carry, filters.NotesOptions{}, nil)
+}
+
+// withNotes builds the notes of carry, and their Markdown for the preview.
+func withNotes(set *filters.Set, carry *sievemove.Carry, opts filters.NotesOptions, inst *sievemove.InstallResult) (*filterNotes, error) {
+	notes := carry.Notes(opts, inst)
 	var md bytes.Buffer
 	if err := notes.WriteMarkdown(&md); err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return notes, md.String(), nil
+	return &filterNotes{set: set, carry: carry, notes: notes, md: md.String()}, nil
 }
 
 // saveNotesTo writes the notes as HTML and Markdown in dir.
@@ -495,4 +543,170 @@ func (s *archivesScreen) saveNotesTo(dir string) {
 		return
 	}
 	s.notesError.show(nil)
+}
+
+// sieveTimeout bounds an installation of Sieve scripts.
+const sieveTimeout = 2 * time.Minute
+
+// setSieveBusy enables the Sieve buttons when there are scripts and nothing
+// runs.
+func (s *archivesScreen) setSieveBusy(busy bool) {
+	s.sieveBusy = busy
+	ready := !busy && s.carry != nil && len(s.carry.Scripts) > 0
+	for _, b := range []*widget.Button{s.saveScripts, s.install} {
+		if ready {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	if busy {
+		s.readNotes.Disable()
+	} else {
+		s.readNotes.Enable()
+	}
+}
+
+// saveScriptsTo writes, in dir, the Sieve scripts and, next to them, the
+// notes that say what each does.
+func (s *archivesScreen) saveScriptsTo(dir string) {
+	if s.carry == nil || s.notes == nil || s.sieveBusy {
+		return
+	}
+	carry, notes := s.carry, s.notes
+	s.notesError.show(nil)
+	s.setSieveBusy(true)
+	ui := s.ui
+	go func() {
+		_, err := carry.WriteFiles(ui.ctx, dir, notes)
+		ui.do(func() {
+			s.setSieveBusy(false)
+			if err != nil {
+				s.notesError.show(err)
+				return
+			}
+			n := len(carry.Scripts)
+			s.sieveResult.SetText(lang.XN("archives.filters.saved", "Saved {{.N}} Sieve scripts and the notes in {{.Dir}}.", n,
+				map[string]any{"N": formatCount(n), "Dir": dir}))
+		})
+	}()
+}
+
+// onInstall installs the Sieve scripts on the new mailbox's server over
+// ManageSieve, activating them if asked. Nothing there is replaced.
+func (s *archivesScreen) onInstall() {
+	if s.filterSet == nil || s.sieveBusy {
+		return
+	}
+	missing := lang.X("accounts.incomplete", "Something is missing")
+	cfg, ok := s.target.config()
+	if !ok {
+		s.notesError.showText(missing, lang.X("archives.filters.target", "Fill in the new mailbox on the Mail tab: the scripts go to its server."))
+		return
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(s.sievePort.Text))
+	if err != nil || port < 1 || port > 65535 {
+		s.notesError.showText(missing, lang.X("archives.filters.badport", "The ManageSieve port is a number from 1 to 65535, usually 4190."))
+		return
+	}
+	set, activate := s.filterSet, s.activate.Checked
+	s.notesError.show(nil)
+	s.setSieveBusy(true)
+	s.sieveResult.SetText(lang.X("archives.filters.installing", "Installing the Sieve scripts on the new server…"))
+	ui := s.ui
+	go func() {
+		ctx, cancel := context.WithTimeout(ui.ctx, sieveTimeout)
+		defer cancel()
+		var r *filterNotes
+		var inst *sievemove.InstallResult
+		var server string
+		err := ui.fillPassword(targetSide, cfg)
+		if err == nil {
+			acct := &sievemove.Account{Host: cfg.Host, Port: port, Username: cfg.Username, Password: cfg.Password, CAPEM: cfg.CAPEM, TLSConfig: cfg.TLSConfig}
+			server = acct.String()
+			r, inst, err = installFilters(ctx, set, acct, activate)
+		}
+		ui.do(func() {
+			s.setSieveBusy(false)
+			if err != nil {
+				s.sieveResult.SetText("")
+				s.notesError.show(err)
+				return
+			}
+			s.carry, s.notes = r.carry, r.notes
+			s.notesView.ParseMarkdown(r.md)
+			s.sieveResult.SetText(installSummary(server, r.carry, inst))
+		})
+	}()
+}
+
+// installFilters makes the Sieve scripts of set for the server of acct,
+// installs them there and builds the notes that name them.
+func installFilters(ctx context.Context, set *filters.Set, acct *sievemove.Account, activate bool) (*filterNotes, *sievemove.InstallResult, error) {
+	c, err := sievemove.Dial(ctx, acct)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer c.Close()
+	carry := sievemove.Generate(set, sievemove.Options{Trash: sievemove.DefaultTrash, Extensions: c.Capabilities().Sieve, Prefix: sievemove.InstallPrefix})
+	inst, err := sievemove.Install(ctx, c, carry.Sieve(), nil, sievemove.InstallOptions{Activate: activate, User: acct.Username})
+	if err != nil {
+		return nil, nil, err
+	}
+	_ = c.Logout(ctx)
+	r, err := withNotes(set, carry, filters.NotesOptions{Target: acct.String()}, inst)
+	if err != nil {
+		return nil, nil, failure.New(failure.Local, failure.ScopeAccount, "write filter notes", err)
+	}
+	return r, inst, nil
+}
+
+// installSummary says which scripts were installed on server and whether
+// they run.
+func installSummary(server string, carry *sievemove.Carry, inst *sievemove.InstallResult) string {
+	var added, already []string
+	for _, sc := range inst.Installed {
+		if sc.Already {
+			already = append(already, sc.Name)
+		} else {
+			added = append(added, sc.Name)
+		}
+	}
+	var lines []string
+	if len(added) > 0 {
+		lines = append(lines, lang.X("archives.filters.installed", "Installed on {{.Server}}: {{.Names}}.",
+			map[string]any{"Server": server, "Names": strings.Join(added, ", ")}))
+	}
+	if len(already) > 0 {
+		lines = append(lines, lang.X("archives.filters.already", "Already there, unchanged: {{.Names}}.",
+			map[string]any{"Names": strings.Join(already, ", ")}))
+	}
+	switch inst.Activation {
+	case sievemove.Activated:
+		line := lang.X("archives.filters.active", "Active: {{.Name}}. The new server runs these filters on new mail.", map[string]any{"Name": inst.Active})
+		if inst.Previous != "" && inst.Previous != inst.Active {
+			if inst.PreviousIncluded {
+				line += " " + lang.X("archives.filters.previous.included", "It also runs {{.Name}}, the script that was active before.", map[string]any{"Name": inst.Previous})
+			} else {
+				line += " " + lang.X("archives.filters.previous.kept", "{{.Name}}, active before, is still there but no longer runs.", map[string]any{"Name": inst.Previous})
+			}
+		}
+		lines = append(lines, line)
+	case sievemove.ActivationFailed:
+		lines = append(lines, lang.X("archives.filters.activate.failed", "Not active: the server did not activate them (see the problems below)."))
+	case sievemove.NothingToActivate:
+		lines = append(lines, lang.X("archives.filters.nothing", "Nothing was activated: the server took none of the scripts."))
+	default:
+		if len(inst.Installed) > 0 {
+			lines = append(lines, lang.X("archives.filters.inactive", "Not active: these filters do not run yet. Tick “Activate them” and install again, or activate them in the webmail."))
+		}
+	}
+	problems := append(append([]string(nil), carry.Problems...), inst.Problems...)
+	if len(problems) > 0 {
+		lines = append(lines, lang.XN("archives.filters.problems", "{{.N}} problems:", len(problems), map[string]any{"N": formatCount(len(problems))}))
+		for _, p := range problems {
+			lines = append(lines, "• "+p)
+		}
+	}
+	return strings.Join(lines, "\n")
 }

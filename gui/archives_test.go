@@ -82,6 +82,7 @@ func TestArchivesUpload(t *testing.T) {
 // and saves them.
 func TestArchivesFilters(t *testing.T) {
 	ui, q := newTestUI(t, Deps{})
+	notesTheme(ui)
 	s := ui.archives
 	ui.show(stepArchives)
 	test.Tap(s.readNotes)
