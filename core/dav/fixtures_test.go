@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"math/rand/v2"
 	"strings"
+
+	"mailmover/core/davtest"
 )
 
 // crlf turns a fixture written with "\n" into CRLF lines.
@@ -87,44 +89,6 @@ END:VCARD
 	}
 }
 
-// vtimezoneBerlin is the Europe/Berlin time zone.
-const vtimezoneBerlin = `BEGIN:VTIMEZONE
-TZID:Europe/Berlin
-BEGIN:DAYLIGHT
-TZOFFSETFROM:+0100
-TZOFFSETTO:+0200
-TZNAME:CEST
-DTSTART:19700329T020000
-RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU
-END:DAYLIGHT
-BEGIN:STANDARD
-TZOFFSETFROM:+0200
-TZOFFSETTO:+0100
-TZNAME:CET
-DTSTART:19701025T030000
-RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
-END:STANDARD
-END:VTIMEZONE`
-
-// vtimezoneNewYork is the America/New_York time zone.
-const vtimezoneNewYork = `BEGIN:VTIMEZONE
-TZID:America/New_York
-BEGIN:DAYLIGHT
-TZOFFSETFROM:-0500
-TZOFFSETTO:-0400
-TZNAME:EDT
-DTSTART:19700308T020000
-RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU
-END:DAYLIGHT
-BEGIN:STANDARD
-TZOFFSETFROM:-0400
-TZOFFSETTO:-0500
-TZNAME:EST
-DTSTART:19701101T020000
-RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU
-END:STANDARD
-END:VTIMEZONE`
-
 // eventFixtures are tricky events: a weekly meeting in Berlin time with
 // an excluded date and a moved occurrence (RECURRENCE-ID override in the
 // same object), an all-day event with an alarm, a New York event, and a
@@ -136,7 +100,7 @@ BEGIN:VCALENDAR
 VERSION:2.0
 PRODID:-//Mailmover test//EN
 CALSCALE:GREGORIAN
-` + vtimezoneBerlin + `
+` + davtest.VTimezoneBerlin + `
 BEGIN:VEVENT
 UID:weekly-standup@example.org
 DTSTAMP:20240101T090000Z
@@ -182,7 +146,7 @@ END:VCALENDAR
 BEGIN:VCALENDAR
 VERSION:2.0
 PRODID:-//Mailmover test//EN
-` + vtimezoneNewYork + `
+` + davtest.VTimezoneNewYork + `
 BEGIN:VEVENT
 UID:nyc-call-7
 DTSTAMP:20240101T090000Z
@@ -219,7 +183,7 @@ func taskFixtures() []fixture {
 BEGIN:VCALENDAR
 VERSION:2.0
 PRODID:-//Mailmover test//EN
-` + vtimezoneBerlin + `
+` + davtest.VTimezoneBerlin + `
 BEGIN:VTODO
 UID:task-due-1
 DTSTAMP:20240101T090000Z

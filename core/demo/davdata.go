@@ -157,36 +157,6 @@ func avatar() []byte {
 	return b.Bytes()
 }
 
-// vtimezoneBerlin is the Europe/Berlin time zone.
-const vtimezoneBerlin = `BEGIN:VTIMEZONE
-TZID:Europe/Berlin
-BEGIN:DAYLIGHT
-TZOFFSETFROM:+0100
-TZOFFSETTO:+0200
-TZNAME:CEST
-DTSTART:19700329T020000
-RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU
-END:DAYLIGHT
-BEGIN:STANDARD
-TZOFFSETFROM:+0200
-TZOFFSETTO:+0100
-TZNAME:CET
-DTSTART:19701025T030000
-RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
-END:STANDARD
-END:VTIMEZONE`
-
-// vtimezoneTokyo is the Asia/Tokyo time zone.
-const vtimezoneTokyo = `BEGIN:VTIMEZONE
-TZID:Asia/Tokyo
-BEGIN:STANDARD
-TZOFFSETFROM:+0900
-TZOFFSETTO:+0900
-TZNAME:JST
-DTSTART:19700101T000000
-END:STANDARD
-END:VTIMEZONE`
-
 // calendar wraps components in a VCALENDAR with CRLF lines.
 func calendar(body string) []byte {
 	s := "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Mailmover//Demo//EN\nCALSCALE:GREGORIAN\n" + strings.TrimSpace(body) + "\nEND:VCALENDAR\n"
@@ -202,7 +172,7 @@ func personalFixture() davtest.Collection {
 	add := func(name, body string) {
 		c.Objects = append(c.Objects, davtest.Object{Name: name, Data: calendar(body)})
 	}
-	add("standup.ics", vtimezoneBerlin+`
+	add("standup.ics", davtest.VTimezoneBerlin+`
 BEGIN:VEVENT
 UID:demo-standup@old-provider.example
 DTSTAMP:20250101T090000Z
@@ -240,7 +210,7 @@ DTEND;VALUE=DATE:20250518
 RRULE:FREQ=YEARLY
 SUMMARY:Opa's birthday 🎂
 END:VEVENT`)
-	add("tokyo-call.ics", vtimezoneTokyo+`
+	add("tokyo-call.ics", davtest.VTimezoneTokyo+`
 BEGIN:VEVENT
 UID:demo-tokyo-call@old-provider.example
 DTSTAMP:20250101T090000Z
@@ -285,7 +255,7 @@ func tasksFixture() davtest.Collection {
 	add := func(name, body string) {
 		c.Objects = append(c.Objects, davtest.Object{Name: name, Data: calendar(body)})
 	}
-	add("tax-return.ics", vtimezoneBerlin+`
+	add("tax-return.ics", davtest.VTimezoneBerlin+`
 BEGIN:VTODO
 UID:demo-task-tax@old-provider.example
 DTSTAMP:20250101T090000Z

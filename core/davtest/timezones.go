@@ -1,0 +1,56 @@
+package davtest
+
+// Time zones for calendar fixtures, written as calendar programs write
+// them, so that the demo and the tests share one copy.
+
+// VTimezoneBerlin is the Europe/Berlin time zone (RFC 5545 VTIMEZONE), to put in the
+// calendar objects of tests and the demo.
+const VTimezoneBerlin = `BEGIN:VTIMEZONE
+TZID:Europe/Berlin
+BEGIN:DAYLIGHT
+TZOFFSETFROM:+0100
+TZOFFSETTO:+0200
+TZNAME:CEST
+DTSTART:19700329T020000
+RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU
+END:DAYLIGHT
+BEGIN:STANDARD
+TZOFFSETFROM:+0200
+TZOFFSETTO:+0100
+TZNAME:CET
+DTSTART:19701025T030000
+RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
+END:STANDARD
+END:VTIMEZONE`
+
+// VTimezoneTokyo is the Asia/Tokyo time zone (RFC 5545 VTIMEZONE), to put in the
+// calendar objects of tests and the demo.
+const VTimezoneTokyo = `BEGIN:VTIMEZONE
+TZID:Asia/Tokyo
+BEGIN:STANDARD
+TZOFFSETFROM:+0900
+TZOFFSETTO:+0900
+TZNAME:JST
+DTSTART:19700101T000000
+END:STANDARD
+END:VTIMEZONE`
+
+// VTimezoneNewYork is the America/New_York time zone (RFC 5545 VTIMEZONE), to put in the
+// calendar objects of tests and the demo.
+const VTimezoneNewYork = `BEGIN:VTIMEZONE
+TZID:America/New_York
+BEGIN:DAYLIGHT
+TZOFFSETFROM:-0500
+TZOFFSETTO:-0400
+TZNAME:EDT
+DTSTART:19700308T020000
+RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU
+END:DAYLIGHT
+BEGIN:STANDARD
+TZOFFSETFROM:-0400
+TZOFFSETTO:-0500
+TZNAME:EST
+DTSTART:19701101T020000
+RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU
+END:STANDARD
+END:VTIMEZONE`
