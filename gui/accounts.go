@@ -1,6 +1,7 @@
 package gui
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -26,6 +27,7 @@ import (
 	"mailmover/core/copier"
 	"mailmover/core/demo"
 	"mailmover/core/imapstore"
+	"mailmover/core/report"
 	"mailmover/core/secret"
 )
 
@@ -165,6 +167,54 @@ func (s *accountsScreen) fillDemo(d *demo.Demo) {
 	s.target.fillDemo(demo.TargetEmail, d.Target,
 		lang.X("accounts.demo.target", "Practice mailbox on this computer, empty but for the usual folders."))
 	s.errView.show(nil)
+}
+
+// resumePair fills both forms with the accounts of a copy that did not
+// finish, from the saved accounts where they are, else from the journal's
+// names, and shows the screen: Review the plan, then Copy, resumes it.
+func (s *accountsScreen) resumePair(p report.Pending) {
+	s.source.fillNamed(p.Source)
+	s.target.fillNamed(p.Target)
+	s.errView.show(nil)
+	s.ui.show(stepAccounts)
+}
+
+// fillNamed fills the form for an account named as the journal names it,
+// "USER on HOST:PORT": a saved account of that user, host and port if there
+// is one, else those settings.
+func (f *accountForm) fillNamed(name string) {
+	i := strings.LastIndex(name, " on ")
+	if i < 0 {
+		return
+	}
+	user := name[:i]
+	host, portText, err := net.SplitHostPort(name[i+len(" on "):])
+	if err != nil {
+		return
+	}
+	port, _ := strconv.Atoi(portText)
+	f.clear()
+	if st := f.ui.deps.Accounts; st != nil {
+		for _, a := range st.List() {
+			if a.Username == user && strings.EqualFold(a.Host, host) && a.Port == port {
+				f.email.SetText(cmp.Or(a.Email, a.Username))
+				f.fillAccount(a)
+				f.discovered = f.email.Text
+				f.checkSaved()
+				return
+			}
+		}
+	}
+	if strings.Contains(user, "@") {
+		f.email.SetText(user)
+		f.discovered = user
+	}
+	sec := account.SecurityStartTLS
+	if port == 993 {
+		sec = account.SecurityTLS
+	}
+	f.fillAccount(account.Account{Host: host, Port: port, Username: user, Security: sec})
+	f.checkSaved()
 }
 
 // clearDemo empties the demo's settings from the forms.

@@ -10,7 +10,10 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"mailmover/core/account"
 	"mailmover/core/demo"
+	"mailmover/core/imapstore"
+	"mailmover/core/state"
 )
 
 // TestDemoMigration runs the whole demo as a newcomer would: try the demo,
@@ -167,5 +170,44 @@ func TestReportEmpty(t *testing.T) {
 	test.Tap(r.back)
 	if ui.step != stepStart {
 		t.Errorf("Back went to step %v; want the start", ui.step)
+	}
+}
+
+// TestResumeUnfinished offers, at the start, to continue a copy that was
+// stopped, and fills both accounts from the saved ones or the journal.
+func TestResumeUnfinished(t *testing.T) {
+	stateDir := t.TempDir()
+	st, err := account.OpenStore(filepath.Join(t.TempDir(), "accounts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := account.Account{Name: "ann@old.example", Email: "ann@old.example", Host: "imap.old.example", Port: 993, Security: account.SecurityTLS, Username: "ann@old.example", Auth: account.AuthPassword}
+	if err := st.Put(saved); err != nil {
+		t.Fatal(err)
+	}
+	d, err := state.Open(filepath.Join(stateDir, "pair"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Log(state.Record{Run: "1", Event: "run-start", Source: "ann@old.example on imap.old.example:993", Target: "ann on mail.new.example:143"})
+	d.Log(state.Record{Run: "1", Event: "run-done", Error: "context canceled"})
+	d.Close()
+
+	ui, q := newTestUI(t, Deps{StateDir: stateDir, Accounts: st})
+	s := ui.start
+	q.pumpUntil(t, "the offer to continue", func() bool { return s.resumeBox.Visible() })
+	if !strings.Contains(s.resumeText.Text, "ann@old.example on imap.old.example:993") || !strings.Contains(s.resumeText.Text, "stopped before the end") {
+		t.Errorf("offer = %q", s.resumeText.Text)
+	}
+	test.Tap(s.resumeCopy)
+	if ui.step != stepAccounts {
+		t.Fatalf("Continue shows step %v; want the accounts", ui.step)
+	}
+	src, dst := ui.accounts.source, ui.accounts.target
+	if src.email.Text != "ann@old.example" || src.host.Text != "imap.old.example" || src.port.Text != "993" {
+		t.Errorf("source = %q %q:%q; want the saved account", src.email.Text, src.host.Text, src.port.Text)
+	}
+	if dst.username.Text != "ann" || dst.host.Text != "mail.new.example" || dst.port.Text != "143" || dst.selectedSecurity() != imapstore.StartTLS {
+		t.Errorf("target = %q on %q:%q (%v); want the journal's account with STARTTLS", dst.username.Text, dst.host.Text, dst.port.Text, dst.selectedSecurity())
 	}
 }

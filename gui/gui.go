@@ -240,6 +240,8 @@ func (ui *UI) show(s step) {
 	ui.body.Refresh()
 	settle(c, ui.body.Size())
 	switch s {
+	case stepStart:
+		ui.start.shown()
 	case stepAccounts:
 		ui.accounts.shown()
 	case stepBackup:

@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"mailmover/core/report"
 )
 
 // startScreen asks what the user wants to do. Only what works can be chosen;
@@ -25,6 +27,12 @@ type startScreen struct {
 	soon []*widget.Button
 
 	backup, archives, several, cutover, reports *widget.Button
+
+	// pending is the copy that did not finish, offered to resume.
+	pending    *report.Pending
+	resumeBox  *fyne.Container
+	resumeText *widget.Label
+	resumeCopy *widget.Button
 
 	content fyne.CanvasObject
 }
@@ -84,7 +92,14 @@ func newStartScreen(ui *UI) *startScreen {
 	)
 	safe := wrapped(lang.X("start.safe", "Nothing is ever deleted: your old mailbox is only read, and the new one only receives."))
 	safeRow := container.NewBorder(nil, nil, lineIcon(widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon()))), nil, safe)
+	s.resumeText = wrapped("")
+	s.resumeCopy = widget.NewButtonWithIcon(lang.X("start.resume", "Continue this copy"), theme.MediaPlayIcon(), s.onResume)
+	s.resumeCopy.Importance = widget.HighImportance
+	s.resumeBox = container.NewVBox(widget.NewCard("", "", container.NewBorder(nil, nil,
+		lineIcon(widget.NewIcon(theme.NewWarningThemedResource(theme.MediaPauseIcon()))), container.NewVBox(s.resumeCopy), s.resumeText)))
+	s.resumeBox.Hide()
 	body := container.NewVBox(
+		s.resumeBox,
 		choices,
 		container.NewHBox(s.preparing, s.status),
 		s.errView.box,
@@ -103,6 +118,44 @@ func newStartScreen(ui *UI) *startScreen {
 	s.content = container.NewPadded(container.New(maxWidthLayout{1100},
 		container.NewBorder(container.NewVBox(title, sub), nil, nil, nil, container.NewVScroll(body))))
 	return s
+}
+
+// shown looks for a copy that did not finish, on a goroutine, and offers
+// to continue it.
+func (s *startScreen) shown() {
+	ui := s.ui
+	if ui.demo != nil || ui.shots != nil {
+		s.resumeBox.Hide()
+		return
+	}
+	dir := ui.stateDir()
+	go func() {
+		found, err := report.FindPending(dir)
+		ui.do(func() {
+			if err != nil || len(found) == 0 || ui.demo != nil {
+				s.pending = nil
+				s.resumeBox.Hide()
+				return
+			}
+			p := found[0]
+			s.pending = &p
+			data := map[string]any{"Source": p.Source, "Target": p.Target, "When": formatDate(p.Started)}
+			if p.Error == "" {
+				s.resumeText.SetText(lang.X("start.resume.killed", "The copy from {{.Source}} to {{.Target}}, started {{.When}}, did not finish: Mailmover was closed while it ran. Nothing is lost; it goes on where it stopped, without copying anything twice.", data))
+			} else {
+				s.resumeText.SetText(lang.X("start.resume.stopped", "The copy from {{.Source}} to {{.Target}}, started {{.When}}, stopped before the end. Nothing is lost; it goes on where it stopped, without copying anything twice.", data))
+			}
+			s.resumeBox.Show()
+		})
+	}()
+}
+
+// onResume fills the accounts of the unfinished copy.
+func (s *startScreen) onResume() {
+	if s.pending == nil {
+		return
+	}
+	s.ui.accounts.resumePair(*s.pending)
 }
 
 // onMove starts the real flow.
