@@ -270,10 +270,10 @@ func davRows(j *davJob) []fyne.CanvasObject {
 			continue
 		}
 		for _, c := range p.plan.Included() {
-			what := lang.X("dav.plan.merge", "{{.What}} “{{.Name}}” ({{.Count}}) → “{{.Target}}”, merged into existing", map[string]any{
+			what := lang.X("dav.plan.merge", "{{.What}} “{{.Name}}” ({{.Count}}) to “{{.Target}}”, merged into existing", map[string]any{
 				"What": davCollectionWord(p.kind), "Name": c.Source.Title(), "Count": davObjects(p.kind, c.SourceCount), "Target": c.Target.Title()})
 			if !c.Exists {
-				what = lang.X("dav.plan.create", "{{.What}} “{{.Name}}” ({{.Count}}) → “{{.Target}}”, will be created", map[string]any{
+				what = lang.X("dav.plan.create", "{{.What}} “{{.Name}}” ({{.Count}}) to “{{.Target}}”, will be created", map[string]any{
 					"What": davCollectionWord(p.kind), "Name": c.Source.Title(), "Count": davObjects(p.kind, c.SourceCount), "Target": c.Target.Title()})
 			}
 			l := widget.NewLabel(what)

@@ -245,7 +245,7 @@ func (d *doneScreen) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	icon, name, old, nw, check := objs[0].(*widget.Icon), objs[1].(*widget.Label), objs[2].(*widget.Label), objs[3].(*widget.Label), objs[4].(*widget.Label)
 	name.SetText(f.Source)
 	if f.Target != "" && f.Target != f.Source {
-		name.SetText(f.Source + "  →  " + f.Target)
+		name.SetText(lang.X("done.renamed", "{{.Source}}, now {{.Target}}", map[string]any{"Source": f.Source, "Target": f.Target}))
 	}
 	old.SetText(formatCount(f.SourceMessages))
 	nw.SetText(formatCount(f.TargetMessages))

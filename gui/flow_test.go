@@ -49,7 +49,7 @@ func TestDemoMigration(t *testing.T) {
 	if got := len(ui.plan.davRows.Objects); got != len(demo.SourceAddressBooks())+len(demo.SourceCalendars()) || !ui.plan.davCheck.Visible() || !ui.plan.davCheck.Checked {
 		t.Errorf("plan shows %d DAV rows %q, check visible %v; want one per collection, checked", got, labels(ui.plan.davRows), ui.plan.davCheck.Visible())
 	}
-	if !containsText(labels(ui.plan.davRows), "Address book “Contacts” (25 contacts) → “Contacts”, merged into existing") {
+	if !containsText(labels(ui.plan.davRows), "Address book “Contacts” (25 contacts) to “Contacts”, merged into existing") {
 		t.Errorf("plan DAV rows = %q", labels(ui.plan.davRows))
 	}
 
