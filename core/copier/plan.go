@@ -137,17 +137,28 @@ func (p *Plan) Creates() int {
 }
 
 // MakePlan connects to both sides, reads their folders and decides the mapping.
+// Both sides are dialled at the same time.
 func MakePlan(ctx context.Context, src, dst Endpoint, opts Options) (*Plan, error) {
+	var tc TargetConn
+	var terr error
+	dialled := make(chan struct{})
+	go func() {
+		defer close(dialled)
+		tc, terr = dst.Dial(ctx)
+	}()
 	sc, err := src.Dial(ctx)
-	if err != nil {
+	<-dialled
+	switch {
+	case err != nil:
+		if terr == nil {
+			tc.Close()
+		}
 		return nil, err
+	case terr != nil:
+		sc.Close()
+		return nil, terr
 	}
-	defer sc.Close()
-	tc, err := dst.Dial(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tc.Close()
+	defer closeAll(sc, tc)
 	return planWith(ctx, src, dst, sc, tc, opts)
 }
 

@@ -46,8 +46,30 @@ func (r refusing) Append(ctx context.Context, mailbox string, msgs iter.Seq2[*st
 	})
 }
 
+// refusingEach is a refusing target whose single-message APPENDs are
+// pipelined (imapstore.Session.AppendEach), as a server without MULTIAPPEND
+// is written to.
+type refusingEach struct{ refusing }
+
+func (r refusingEach) AppendEach(ctx context.Context, mailbox string, msgs iter.Seq2[*store.Message, error], done func(*store.Message, store.AppendResult, error) bool) error {
+	return r.TargetConn.(eachAppender).AppendEach(ctx, mailbox, func(yield func(*store.Message, error) bool) {
+		for m, err := range msgs {
+			if err == nil && strings.Contains(m.Subject, "refuse me") {
+				if !done(m, store.AppendResult{}, failure.New(failure.Refused, failure.ScopeMessage, "save message", fmt.Errorf("NO message refused"))) {
+					return
+				}
+				continue
+			}
+			if !yield(m, err) || err != nil {
+				return
+			}
+		}
+	}, done)
+}
+
 // TestRefusedMessage: one message the target refuses is reported and
-// skipped, the others arrive, with and without MULTIAPPEND.
+// skipped, the others arrive, with and without MULTIAPPEND, one APPEND after
+// another or pipelined.
 func TestRefusedMessage(t *testing.T) {
 	t.Parallel()
 	ss := dovecottest.Start(t, dovecottest.Options{})
@@ -67,13 +89,24 @@ func TestRefusedMessage(t *testing.T) {
 		}
 	}
 	c.Close()
-	for _, fl := range []dovecottest.Flavour{dovecottest.Modern, dovecottest.Courier} {
+	for _, tc := range []struct {
+		fl        dovecottest.Flavour
+		pipelined bool
+	}{
+		{dovecottest.Modern, false},
+		{dovecottest.Courier, false},
+		{dovecottest.Courier, true},
+	} {
+		fl := tc.fl
 		ds := dovecottest.Start(t, dovecottest.Options{Flavour: fl})
 		cfg := mailtest.Account(ds, "alice", "alice-pw")
 		dst := Endpoint{Name: cfg.String(), Dial: func(ctx context.Context) (TargetConn, error) {
 			s, err := imapstore.Open(ctx, cfg)
 			if err != nil {
 				return nil, err
+			}
+			if tc.pipelined {
+				return refusingEach{refusing{s}}, nil
 			}
 			return refusing{s}, nil
 		}}
@@ -87,11 +120,11 @@ func TestRefusedMessage(t *testing.T) {
 			t.Fatalf("%v: Run = %v", fl, err)
 		}
 		if res.Progress.Copied != 11 || len(res.Problems) != 1 || !strings.Contains(res.Problems[0].Subject, "refuse me") || res.Problems[0].Kind != failure.Refused {
-			t.Errorf("%v: copied %d, problems %+v; want 11 copied and the refused one reported", fl, res.Progress.Copied, res.Problems)
+			t.Errorf("%v (pipelined %v): copied %d, problems %+v; want 11 copied and the refused one reported", fl, tc.pipelined, res.Progress.Copied, res.Problems)
 		}
 		v, err := Verify(ctx, IMAP(src), dst, plan)
 		if err != nil || v.Missing != 1 {
-			t.Errorf("%v: Verify = %+v, %v; want exactly the refused message missing", fl, v, err)
+			t.Errorf("%v (pipelined %v): Verify = %+v, %v; want exactly the refused message missing", fl, tc.pipelined, v, err)
 		}
 	}
 }

@@ -158,7 +158,13 @@ type run struct {
 	// targets and sources hold every folder's status, read once at the start.
 	targets map[string]store.Folder
 	sources map[string]store.Folder
+	// spare holds connections opened by prepare, for the first worker.
+	spare []connPair
+	saver *saver
 }
+
+// connPair is a worker's source and target connection.
+type connPair struct{ sc, tc TargetConn }
 
 func (r *run) event(e Event) {
 	r.mu.Lock()
@@ -202,7 +208,7 @@ func Run(ctx context.Context, src, dst Endpoint, plan *Plan, opts Options, onEve
 		return nil, err
 	}
 	defer st.Close()
-	r := &run{src: src, dst: dst, opts: opts, st: st, emit: onEvent, id: time.Now().UTC().Format("20060102T150405.000Z")}
+	r := &run{src: src, dst: dst, opts: opts, st: st, emit: onEvent, id: time.Now().UTC().Format("20060102T150405.000Z"), saver: newSaver(st)}
 	r.result.StateDir = dir
 	folders := plan.Included()
 	r.progress = Progress{TotalMessages: plan.Messages, TotalBytes: plan.Bytes, Folders: len(folders), Started: time.Now()}
@@ -212,6 +218,10 @@ func Run(ctx context.Context, src, dst Endpoint, plan *Plan, opts Options, onEve
 	runErr := r.prepare(ctx, folders)
 	if runErr == nil {
 		runErr = r.copyAll(ctx, folders)
+	}
+	r.closeSpare()
+	if err := r.saver.flush(); err != nil && runErr == nil {
+		runErr = err
 	}
 	if runErr == nil && ctx.Err() != nil {
 		runErr = ctx.Err()
@@ -232,21 +242,59 @@ func Run(ctx context.Context, src, dst Endpoint, plan *Plan, opts Options, onEve
 	return &res, runErr
 }
 
-// prepare creates the target folders, mirroring subscriptions, and reads the
-// target's folder status once for the whole run.
+// prepare creates the target folders, mirroring subscriptions, and reads
+// both sides' folder status once for the whole run. The source and the
+// target are dealt with at the same time, and the two connections are kept
+// for the first worker.
 func (r *run) prepare(ctx context.Context, folders []FolderPlan) error {
-	tc, err := r.dialRetry(ctx, r.dst)
+	type listed struct {
+		c       TargetConn
+		folders []store.Folder
+		err     error
+	}
+	srcDone := make(chan listed, 1)
+	go func() {
+		// One listing of the source's status lets unchanged folders be
+		// passed over without a connection of their own.
+		sc, err := r.dialRetry(ctx, r.src)
+		if err != nil {
+			srcDone <- listed{err: err}
+			return
+		}
+		sf, err := sc.Folders(ctx)
+		srcDone <- listed{sc, sf, err}
+	}()
+	tc, err := r.prepareTarget(ctx, folders)
+	sl := <-srcDone
+	if err == nil {
+		err = sl.err
+	}
 	if err != nil {
+		closeAll(tc, sl.c)
 		return err
 	}
-	defer tc.Close()
+	r.sources = map[string]store.Folder{}
+	for _, f := range sl.folders {
+		r.sources[f.Name] = f
+	}
+	r.spare = append(r.spare, connPair{sl.c, tc})
+	return nil
+}
+
+// prepareTarget connects to the target, creates the missing folders and
+// reads the target's folder status.
+func (r *run) prepareTarget(ctx context.Context, folders []FolderPlan) (TargetConn, error) {
+	tc, err := r.dialRetry(ctx, r.dst)
+	if err != nil {
+		return nil, err
+	}
 	for _, f := range folders {
 		if f.Exists {
 			continue
 		}
 		if err := tc.Create(ctx, f.Target, f.Source.Subscribed); err != nil {
 			if failure.ScopeOf(err) == failure.ScopeAccount || ctx.Err() != nil {
-				return err
+				return tc, err
 			}
 			r.problem(Problem{Folder: f.Source.DisplayName(), Kind: failure.KindOf(err), Scope: failure.ScopeFolder,
 				Err: fmt.Sprintf("could not create folder %q on the new server: %v", f.Target, err)})
@@ -256,28 +304,49 @@ func (r *run) prepare(ctx context.Context, folders []FolderPlan) error {
 	}
 	tf, err := tc.Folders(ctx)
 	if err != nil {
-		return err
+		return tc, err
 	}
 	r.targets = map[string]store.Folder{}
 	for _, f := range tf {
 		r.targets[f.Name] = f
 	}
-	// One listing of the source's status lets unchanged folders be passed
-	// over without a connection of their own.
-	sc, err := r.dialRetry(ctx, r.src)
-	if err != nil {
-		return err
+	return tc, nil
+}
+
+// closeAll closes connections at the same time (each waits for its LOGOUT).
+func closeAll(cs ...TargetConn) {
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		if c != nil {
+			wg.Go(func() { c.Close() })
+		}
 	}
-	defer sc.Close()
-	sf, err := sc.Folders(ctx)
-	if err != nil {
-		return err
+	wg.Wait()
+}
+
+// takeSpare hands prepare's connections to a worker, if still there.
+func (r *run) takeSpare() (connPair, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.spare) == 0 {
+		return connPair{}, false
 	}
-	r.sources = map[string]store.Folder{}
-	for _, f := range sf {
-		r.sources[f.Name] = f
+	p := r.spare[0]
+	r.spare = r.spare[1:]
+	return p, true
+}
+
+// closeSpare closes the connections no worker took.
+func (r *run) closeSpare() {
+	r.mu.Lock()
+	spare := r.spare
+	r.spare = nil
+	r.mu.Unlock()
+	var cs []TargetConn
+	for _, p := range spare {
+		cs = append(cs, p.sc, p.tc)
 	}
-	return nil
+	closeAll(cs...)
 }
 
 // unchanged reports whether a folder pair needs nothing: the last run
@@ -397,39 +466,91 @@ func (r *run) pause(ctx context.Context, attempt int, err error, folder string) 
 type worker struct {
 	r      *run
 	sc, tc TargetConn
-	// saved is when the folder state was last written, unsaved how many
-	// copies it does not record yet.
+	// saved is when the folder state was last handed to the saver, unsaved
+	// how many copies it does not record yet.
 	saved   time.Time
 	unsaved int
+	// opening, if not nil, is closed when the target's appending connection,
+	// opened in the background, is ready (or failed).
+	opening chan struct{}
 }
 
-// Saving the state after every batch costs an fsync each; a copy recorded
-// a little late is still recognised on the target by its identity after a
-// crash, so the state is written at most this often during a folder (and
-// always at its end).
+// appenderOpener is a target whose appending connection can be opened ahead
+// of the first append (imapstore.Session).
+type appenderOpener interface {
+	OpenAppender(ctx context.Context) error
+}
+
+// openAppender starts opening the target's appending connection in the
+// background, while the source is listed.
+func (w *worker) openAppender(ctx context.Context) {
+	o, ok := w.tc.(appenderOpener)
+	if !ok || w.opening != nil {
+		return
+	}
+	done := make(chan struct{})
+	w.opening = done
+	go func() {
+		defer close(done)
+		o.OpenAppender(ctx) // on failure, the first append tries again and reports
+	}()
+}
+
+// appenderReady waits for openAppender to finish.
+func (w *worker) appenderReady() {
+	if w.opening != nil {
+		<-w.opening
+	}
+}
+
+// The folder state is handed to the background saver at most this often
+// during a folder (and always at its end): a copy recorded a little late is
+// still recognised on the target by its identity after a crash.
 const (
 	saveEvery    = time.Second
 	saveMessages = 500
 )
 
-// saveSoon writes the folder state if enough time or messages have passed.
+// saveSoon queues the folder state for saving if enough time or messages
+// have passed.
 func (w *worker) saveSoon(fs *state.Folder, n int) error {
 	w.unsaved += n
 	if time.Since(w.saved) < saveEvery && w.unsaved < saveMessages {
 		return nil
 	}
 	w.saved, w.unsaved = time.Now(), 0
-	return w.r.st.Save(fs)
+	return w.r.saver.put(fs)
 }
 
 func (w *worker) close() {
-	if w.sc != nil {
-		w.sc.Close()
+	w.appenderReady()
+	closeAll(w.sc, w.tc)
+	w.sc, w.tc, w.opening = nil, nil, nil
+}
+
+// connect gives the worker its connections: prepare's if still unused, else
+// new ones, both sides dialled at the same time.
+func (w *worker) connect(ctx context.Context) error {
+	r := w.r
+	if w.sc == nil && w.tc == nil {
+		if p, ok := r.takeSpare(); ok {
+			w.sc, w.tc = p.sc, p.tc
+			return nil
+		}
 	}
-	if w.tc != nil {
-		w.tc.Close()
+	var wg sync.WaitGroup
+	var serr, terr error
+	if w.sc == nil {
+		wg.Go(func() { w.sc, serr = r.dialRetry(ctx, r.src) })
 	}
-	w.sc, w.tc = nil, nil
+	if w.tc == nil {
+		wg.Go(func() { w.tc, terr = r.dialRetry(ctx, r.dst) })
+	}
+	wg.Wait()
+	if serr != nil {
+		return serr
+	}
+	return terr
 }
 
 // folder copies one folder, reconnecting and resuming after lost connections.
@@ -479,15 +600,8 @@ func (w *worker) attempts(ctx context.Context, fp FolderPlan, res *FolderResult)
 	r := w.r
 	var err error
 	for attempt := 0; ; attempt++ {
-		if w.sc == nil {
-			if w.sc, err = r.dialRetry(ctx, r.src); err != nil {
-				return err
-			}
-		}
-		if w.tc == nil {
-			if w.tc, err = r.dialRetry(ctx, r.dst); err != nil {
-				return err
-			}
+		if err = w.connect(ctx); err != nil {
+			return err
 		}
 		err = w.sync(ctx, fp, res)
 		if err == nil || !retryable(err) || ctx.Err() != nil || attempt >= r.opts.retries() {
@@ -504,6 +618,11 @@ func (w *worker) attempts(ctx context.Context, fp FolderPlan, res *FolderResult)
 func (w *worker) sync(ctx context.Context, fp FolderPlan, res *FolderResult) error {
 	r := w.r
 	name := fp.Source.DisplayName()
+	// A state still being saved (from an attempt before a lost connection)
+	// is on disk first.
+	if err := r.saver.flushFolder(fp.Source.Name); err != nil {
+		return err
+	}
 	fs, err := r.st.Load(fp.Source.Name)
 	if err != nil {
 		return err
@@ -523,6 +642,11 @@ func (w *worker) sync(ctx context.Context, fp FolderPlan, res *FolderResult) err
 	if unchanged(fs, fp, src, tgt) {
 		r.passOver(name, src, res)
 		return nil
+	}
+	if src.Messages > len(fs.Copied) {
+		// Messages are likely to be copied: the target's appending
+		// connection opens while the source is listed.
+		w.openAppender(ctx)
 	}
 	uv, err := w.sc.OpenFolder(ctx, src.Name, true)
 	if err != nil {
@@ -634,7 +758,7 @@ func (w *worker) sync(ctx context.Context, fp FolderPlan, res *FolderResult) err
 		p.DoneBytes += existingBytes + alreadyBytes
 	})
 	fs.Complete = false
-	if err := r.st.Save(fs); err != nil {
+	if err := r.saver.put(fs); err != nil {
 		return err
 	}
 	failed, err := w.copyMessages(ctx, fp, fs, toCopy, res)
@@ -646,12 +770,14 @@ func (w *worker) sync(ctx context.Context, fp FolderPlan, res *FolderResult) err
 	if err := w.tc.Status(ctx, &tgt); err == nil {
 		fs.TargetUIDNext = tgt.UIDNext
 	}
-	return r.st.Save(fs)
+	return r.saver.put(fs)
 }
 
 // copyMessages appends messages in batches (MULTIAPPEND where offered),
 // saving the state after each batch. A refused batch is retried one message
-// at a time, so one bad message costs only itself.
+// at a time, so one bad message costs only itself. The next batch's FETCH is
+// sent as soon as the current batch has been read, so that the source sends
+// it while the target saves the current one.
 func (w *worker) copyMessages(ctx context.Context, fp FolderPlan, fs *state.Folder, msgs []store.MessageInfo, res *FolderResult) (failed int, err error) {
 	r := w.r
 	name := fp.Source.DisplayName()
@@ -665,23 +791,55 @@ func (w *worker) copyMessages(ctx context.Context, fp FolderPlan, fs *state.Fold
 		r.problem(Problem{Folder: name, UID: m.UID, Subject: m.Subject, From: m.From, Date: m.Date, Size: m.Size,
 			Kind: failure.KindOf(err), Scope: failure.ScopeMessage, Err: err.Error()})
 	}
-	for i := 0; i < len(msgs); {
-		if ctx.Err() != nil {
-			return failed, ctx.Err()
-		}
-		if limit > 0 && msgs[i].Size > limit {
-			fail(msgs[i], failure.Newf(failure.TooBig, failure.ScopeMessage, "the message is %s, larger than the %s the new server accepts", store.FormatBytes(msgs[i].Size), store.FormatBytes(limit)))
-			i++
-			continue
-		}
+	// cut returns the end of the batch starting at i.
+	cut := func(i int) int {
 		j := i + 1
 		size := msgs[i].Size
 		for j < len(msgs) && j-i < maxN && size+msgs[j].Size <= r.opts.batchBytes() && (limit == 0 || msgs[j].Size <= limit) {
 			size += msgs[j].Size
 			j++
 		}
+		return j
+	}
+	tooBig := func(m store.MessageInfo) bool { return limit > 0 && m.Size > limit }
+	// ahead is the FETCH of the batch starting at aheadAt, already sent.
+	var ahead *fetch
+	aheadAt := -1
+	defer func() {
+		if ahead != nil {
+			ahead.done()
+		}
+	}()
+	for i := 0; i < len(msgs); {
+		if ctx.Err() != nil {
+			return failed, ctx.Err()
+		}
+		if tooBig(msgs[i]) {
+			fail(msgs[i], failure.Newf(failure.TooBig, failure.ScopeMessage, "the message is %s, larger than the %s the new server accepts", store.FormatBytes(msgs[i].Size), store.FormatBytes(limit)))
+			i++
+			continue
+		}
+		j := cut(i)
 		batch := msgs[i:j]
-		err := w.appendBatch(ctx, fp, fs, batch, res, fail)
+		cur := ahead
+		if aheadAt != i || cur == nil {
+			if cur != nil {
+				cur.done()
+			}
+			cur = w.startFetch(ctx, batch)
+		}
+		ahead, aheadAt = nil, -1
+		// Once this batch is read, the next one is asked for.
+		next := func() {
+			k := j
+			for k < len(msgs) && tooBig(msgs[k]) {
+				k++
+			}
+			if k < len(msgs) && ctx.Err() == nil {
+				ahead, aheadAt = w.startFetch(ctx, msgs[k:cut(k)]), k
+			}
+		}
+		err := w.appendBatch(ctx, fp, fs, batch, cur, next, res, fail)
 		switch {
 		case err == nil:
 		case stops(ctx, err) || failure.ScopeOf(err) == failure.ScopeAccount && failure.KindOf(err) != failure.Refused && failure.KindOf(err) != failure.TooBig:
@@ -693,6 +851,10 @@ func (w *worker) copyMessages(ctx context.Context, fp FolderPlan, fs *state.Fold
 			// One message spoiled a MULTIAPPEND (the command is atomic): the
 			// batch goes again one message at a time, from the messages not
 			// yet recorded.
+			if ahead != nil {
+				ahead.done()
+				ahead, aheadAt = nil, -1
+			}
 			var rest []store.MessageInfo
 			for _, m := range batch {
 				if _, ok := fs.Copied[m.UID]; !ok {
@@ -710,9 +872,37 @@ func (w *worker) copyMessages(ctx context.Context, fp FolderPlan, fs *state.Fold
 	return failed, nil
 }
 
+// fetch is a FETCH of one batch from the source, perhaps already sent.
+type fetch struct {
+	msgs iter.Seq2[*store.Message, error]
+	// done ends the command, reading what is left of it.
+	done func()
+}
+
+// fetchStarter is a source that can send a FETCH before its messages are
+// read (imapstore.Conn).
+type fetchStarter interface {
+	StartFetch(ctx context.Context, uids []uint32) (iter.Seq2[*store.Message, error], func())
+}
+
+// startFetch asks the source for a batch: at once where the source allows
+// it, else when the batch is read.
+func (w *worker) startFetch(ctx context.Context, batch []store.MessageInfo) *fetch {
+	uids := make([]uint32, len(batch))
+	for i, m := range batch {
+		uids[i] = m.UID
+	}
+	if fsr, ok := w.sc.(fetchStarter); ok {
+		msgs, done := fsr.StartFetch(ctx, uids)
+		return &fetch{msgs: msgs, done: done}
+	}
+	return &fetch{msgs: w.sc.Fetch(ctx, uids), done: func() {}}
+}
+
 // appendOne appends a single message with its own APPEND.
 func (w *worker) appendOne(ctx context.Context, fp FolderPlan, fs *state.Folder, m store.MessageInfo, res *FolderResult, refused func(store.MessageInfo, error)) error {
-	err := w.appendBatch(ctx, fp, fs, []store.MessageInfo{m}, res, refused)
+	batch := []store.MessageInfo{m}
+	err := w.appendBatch(ctx, fp, fs, batch, w.startFetch(ctx, batch), nil, res, refused)
 	if err != nil && !stops(ctx, err) {
 		refused(m, err)
 		return nil
@@ -727,34 +917,129 @@ func stops(ctx context.Context, err error) bool {
 	return ctx.Err() != nil || retryable(err) || k == failure.Quota || k == failure.Auth
 }
 
-// appendBatch streams one batch from the source (one FETCH) into the target:
-// one APPEND for the whole batch where the target offers MULTIAPPEND, else
-// one APPEND per message from the same stream, where a refused message is
-// reported through refused and the others go on. It records what arrived.
-func (w *worker) appendBatch(ctx context.Context, fp FolderPlan, fs *state.Folder, batch []store.MessageInfo, res *FolderResult, refused func(store.MessageInfo, error)) error {
+// eachAppender is a target that pipelines single-message APPENDs
+// (imapstore.Session), for servers without MULTIAPPEND.
+type eachAppender interface {
+	AppendEach(ctx context.Context, mailbox string, msgs iter.Seq2[*store.Message, error], done func(m *store.Message, res store.AppendResult, err error) bool) error
+}
+
+// appendBatch streams one batch from the source (src, one FETCH) into the
+// target: one APPEND for the whole batch where the target offers
+// MULTIAPPEND, else one APPEND per message from the same stream (pipelined
+// where the target allows), where a refused message is reported through
+// refused and the others go on. It records what the target confirmed, and
+// only that. read, if not nil, is called once the last message of the batch
+// has been read from the source, before the target's answer.
+func (w *worker) appendBatch(ctx context.Context, fp FolderPlan, fs *state.Folder, batch []store.MessageInfo, src *fetch, read func(), res *FolderResult, refused func(store.MessageInfo, error)) (err error) {
 	r := w.r
-	uids := make([]uint32, len(batch))
+	name := fp.Source.DisplayName()
 	infos := make(map[uint32]store.MessageInfo, len(batch))
-	for i, m := range batch {
-		uids[i] = m.UID
+	for _, m := range batch {
 		infos[m.UID] = m
 	}
+	defer src.done()
+	w.appenderReady()
+	// msgs is the batch as the source sends it, with what the listing knew.
+	pulled := 0
+	var srcErr error
+	msgs := func(yield func(*store.Message, error) bool) {
+		for m, err := range src.msgs {
+			if err != nil {
+				srcErr = err
+				yield(nil, err)
+				return
+			}
+			if info, ok := infos[m.UID]; ok && m.MessageID == "" {
+				// What the listing knew (Message-ID, sender, subject) travels
+				// with the bytes, for stores that record it.
+				m.MessageID, m.HeaderHash, m.From, m.Subject, m.Date = info.MessageID, info.HeaderHash, info.From, info.Subject, info.Date
+			}
+			if !yield(m, nil) {
+				return
+			}
+			if pulled++; pulled == len(batch) && read != nil {
+				read()
+				read = nil
+			}
+		}
+	}
+	// confirmed records a message the target saved.
+	var first, last uint32
+	count := 0
+	var bytes int64
+	confirmed := func(uid uint32, flags []string, size int64, tuid uint32, dropped []string) {
+		fs.Copied[uid] = state.Entry{T: tuid, F: state.FlagHash(flags)}
+		if count == 0 {
+			first = uid
+		}
+		last = uid
+		count++
+		bytes += size
+		if len(dropped) > 0 {
+			r.st.Log(state.Record{Run: r.id, Event: "keywords-dropped", Folder: name, UID: uid, Detail: fmt.Sprint(dropped)})
+		}
+	}
+	defer func() {
+		if count == 0 {
+			return
+		}
+		if serr := w.saveSoon(fs, count); serr != nil && err == nil {
+			err = serr
+		}
+		res.Copied += count
+		res.Bytes += bytes
+		r.st.Log(state.Record{Run: r.id, Event: "copied", Folder: name, Count: count, Bytes: bytes,
+			Detail: fmt.Sprintf("source UIDs %d-%d", first, last)})
+		r.add(name, func(p *Progress) {
+			p.Copied += count
+			p.CopiedBytes += bytes
+			p.DoneMessages += count
+			p.DoneBytes += bytes
+		})
+	}()
+
+	multi := w.tc.CanMultiAppend()
+	if ea, ok := w.tc.(eachAppender); ok && !multi {
+		var stopErr error
+		err := ea.AppendEach(ctx, fp.Target, msgs, func(m *store.Message, ar store.AppendResult, err error) bool {
+			if err != nil {
+				if stops(ctx, err) {
+					stopErr = err
+					return false
+				}
+				refused(infos[m.UID], err)
+				return true
+			}
+			var tuid uint32
+			if len(ar.UIDs) == 1 {
+				tuid = ar.UIDs[0]
+			}
+			confirmed(m.UID, m.Flags, m.Size, tuid, ar.Dropped[0])
+			return true
+		})
+		switch {
+		case srcErr != nil && err != nil:
+			// The source failed mid-batch: its connection is suspect too.
+			return srcErr
+		case err != nil:
+			return err
+		}
+		return stopErr
+	}
+
 	per := 1
-	if w.tc.CanMultiAppend() {
+	if multi {
 		per = len(batch)
 	}
-	next, stop := iter.Pull2(w.sc.Fetch(ctx, uids))
+	next, stop := iter.Pull2(msgs)
 	defer stop()
 	type sentMsg struct {
 		uid   uint32
 		flags []string
 		size  int64
 	}
-	var copied []sentMsg
-	var bytes int64
 	for {
 		var sent []sentMsg
-		var srcErr error
 		command := func(yield func(*store.Message, error) bool) {
 			for range per {
 				m, err, ok := next()
@@ -762,14 +1047,8 @@ func (w *worker) appendBatch(ctx context.Context, fp FolderPlan, fs *state.Folde
 					return
 				}
 				if err != nil {
-					srcErr = err
 					yield(nil, err)
 					return
-				}
-				if info, ok := infos[m.UID]; ok && m.MessageID == "" {
-					// What the listing knew (Message-ID, sender, subject) travels
-					// with the bytes, for stores that record it.
-					m.MessageID, m.HeaderHash, m.From, m.Subject, m.Date = info.MessageID, info.HeaderHash, info.From, info.Subject, info.Date
 				}
 				sent = append(sent, sentMsg{m.UID, m.Flags, m.Size})
 				if !yield(m, nil) {
@@ -783,7 +1062,7 @@ func (w *worker) appendBatch(ctx context.Context, fp FolderPlan, fs *state.Folde
 			err = srcErr
 		}
 		if errors.Is(err, store.ErrNothingToAppend) {
-			break // the stream is over
+			return nil // the stream is over
 		}
 		if err != nil {
 			if per == 1 && len(sent) == 1 && refused != nil && !stops(ctx, err) {
@@ -797,29 +1076,7 @@ func (w *worker) appendBatch(ctx context.Context, fp FolderPlan, fs *state.Folde
 			if ar.UIDs != nil {
 				tuid = ar.UIDs[i]
 			}
-			fs.Copied[m.uid] = state.Entry{T: tuid, F: state.FlagHash(m.flags)}
-			bytes += m.size
-			if drop := ar.Dropped[i]; len(drop) > 0 {
-				r.st.Log(state.Record{Run: r.id, Event: "keywords-dropped", Folder: fp.Source.DisplayName(), UID: m.uid, Detail: fmt.Sprint(drop)})
-			}
+			confirmed(m.uid, m.flags, m.size, tuid, ar.Dropped[i])
 		}
-		copied = append(copied, sent...)
 	}
-	if len(copied) == 0 {
-		return nil
-	}
-	if err := w.saveSoon(fs, len(copied)); err != nil {
-		return err
-	}
-	res.Copied += len(copied)
-	res.Bytes += bytes
-	r.st.Log(state.Record{Run: r.id, Event: "copied", Folder: fp.Source.DisplayName(), Count: len(copied), Bytes: bytes,
-		Detail: fmt.Sprintf("source UIDs %d-%d", copied[0].uid, copied[len(copied)-1].uid)})
-	r.add(fp.Source.DisplayName(), func(p *Progress) {
-		p.Copied += len(copied)
-		p.CopiedBytes += bytes
-		p.DoneMessages += len(copied)
-		p.DoneBytes += bytes
-	})
-	return nil
 }

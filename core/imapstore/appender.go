@@ -358,6 +358,185 @@ func (a *Appender) Append(ctx context.Context, mailbox string, msgs iter.Seq2[*s
 	return res, nil
 }
 
+// appendInFlight bounds how many APPEND commands AppendEach keeps waiting
+// for their answers.
+const appendInFlight = 2
+
+// AppendEach saves messages with an APPEND command each (for servers without
+// MULTIAPPEND), sending each command before the answer to the one before has
+// come (RFC 9051 section 5.5), so that the server finds the next message
+// waiting when it has saved one. done is called with each message and its
+// outcome, in order, once the server answered it: a nil error means the
+// message is saved. A refused message does not stop the others; if done
+// returns false no further message is sent, but the answers to those already
+// sent are still read and reported. AppendEach returns an error when the
+// connection or the source failed; the messages not yet answered then are
+// not reported, and may or may not have been saved.
+func (a *Appender) AppendEach(ctx context.Context, mailbox string, msgs iter.Seq2[*store.Message, error], done func(m *store.Message, res AppendResult, err error) bool) error {
+	stop := context.AfterFunc(ctx, func() { a.conn.Close() })
+	defer stop()
+	fail := func(err error) error {
+		a.selected = ""
+		a.conn.Close()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return Classify("save messages in "+mailbox, err)
+	}
+	type pending struct {
+		tag string
+		m   *store.Message
+		res AppendResult
+	}
+	var queue []pending
+	more := true
+	// answer reads responses up to the next continuation request ("+"), if
+	// want, or until the oldest command waiting is answered. It returns
+	// whether a continuation came; for a command answered before its
+	// continuation, it returns that answer.
+	answer := func(want string) (cont bool, refusal error, err error) {
+		for {
+			line, err := a.readLine()
+			if err != nil {
+				return false, nil, err
+			}
+			switch {
+			case strings.HasPrefix(line, "+"):
+				if want != "" {
+					return true, nil, nil
+				}
+			case strings.HasPrefix(line, "* BYE"):
+				return false, nil, &statusError{typ: "BYE", text: strings.TrimSpace(line[len("* BYE"):])}
+			case strings.HasPrefix(line, "*"):
+			default:
+				tag, rest, _ := strings.Cut(line, " ")
+				if want != "" && tag == want {
+					if err := parseStatus(rest); err != nil {
+						return false, classifyStatus(ctx, mailbox, err), nil
+					}
+					return false, nil, errors.New("imapstore: APPEND answered before its message was sent")
+				}
+				if len(queue) == 0 || tag != queue[0].tag {
+					return false, nil, fmt.Errorf("imapstore: unexpected answer %q", line)
+				}
+				p := queue[0]
+				queue = queue[1:]
+				serr := parseStatus(rest)
+				if serr == nil {
+					p.res.UIDValidity, p.res.UIDs = parseAppendUID(rest)
+					if len(p.res.UIDs) != 1 {
+						p.res.UIDs = nil
+					}
+				} else {
+					serr = classifyStatus(ctx, mailbox, serr)
+				}
+				if !done(p.m, p.res, serr) {
+					more = false
+				}
+				if want == "" {
+					return false, nil, nil
+				}
+			}
+		}
+	}
+	next, stopPull := iter.Pull2(msgs)
+	defer stopPull()
+	for more {
+		m, srcErr, ok := next()
+		if !ok {
+			break
+		}
+		if srcErr != nil {
+			// Nothing of this message was sent: the answers to the others
+			// can still be read.
+			for len(queue) > 0 {
+				if _, _, err := answer(""); err != nil {
+					return fail(err)
+				}
+			}
+			return srcErr
+		}
+		for len(queue) >= appendInFlight {
+			if _, _, err := answer(""); err != nil {
+				return fail(err)
+			}
+		}
+		if !more {
+			break
+		}
+		a.tag++
+		tag := "A" + strconv.Itoa(a.tag)
+		p := pending{tag: tag, m: m, res: AppendResult{Count: 1, Bytes: m.Size}}
+		keep, drop := a.keepable(m.Flags)
+		if len(drop) > 0 {
+			p.res.Dropped = map[int][]string{0: drop}
+		}
+		a.w.WriteString(tag + " APPEND " + quote(EncodeMailbox(mailbox)) + " (" + strings.Join(keep, " ") + ")")
+		if !m.InternalDate.IsZero() {
+			a.w.WriteString(` "` + m.InternalDate.Format(timeFormat) + `"`)
+		}
+		if a.caps["LITERAL+"] || (a.caps["LITERAL-"] && m.Size <= 4096) {
+			if _, err := fmt.Fprintf(a.w, " {%d+}\r\n", m.Size); err != nil {
+				return fail(err)
+			}
+		} else {
+			if _, err := fmt.Fprintf(a.w, " {%d}\r\n", m.Size); err != nil {
+				return fail(err)
+			}
+			if err := a.w.Flush(); err != nil {
+				return fail(err)
+			}
+			cont, refusal, err := answer(tag)
+			if err != nil {
+				return fail(err)
+			}
+			if !cont {
+				// Refused before its bytes were sent (too big, say).
+				if !done(m, AppendResult{}, refusal) {
+					more = false
+				}
+				continue
+			}
+		}
+		if _, err := io.CopyN(a.w, m.Body, m.Size); err != nil {
+			// The source failed mid-message: the literal cannot be completed
+			// honestly, so the connection is abandoned and nothing more is
+			// known of the messages waiting for their answers.
+			a.conn.Close()
+			a.selected = ""
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return Classify("read message from the source", err)
+		}
+		if _, err := a.w.WriteString("\r\n"); err != nil {
+			return fail(err)
+		}
+		if err := a.w.Flush(); err != nil {
+			return fail(err)
+		}
+		queue = append(queue, p)
+	}
+	for len(queue) > 0 {
+		if _, _, err := answer(""); err != nil {
+			return fail(err)
+		}
+	}
+	return nil
+}
+
+// classifyStatus turns a server's refusal of a command into a classified error.
+func classifyStatus(ctx context.Context, mailbox string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var se *statusError
+	if errors.As(err, &se) {
+		return Classify("save messages in "+mailbox, se.asIMAPError())
+	}
+	return Classify("save messages in "+mailbox, err)
+}
+
 // literal writes a literal's prefix, waiting for the server's go-ahead unless
 // non-synchronizing literals are allowed (RFC 7888).
 func (a *Appender) literal(tag string, size int64) error {
