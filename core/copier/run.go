@@ -1,6 +1,7 @@
 package copier
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -369,6 +370,21 @@ func (r *run) passOver(name string, src store.Folder, res *FolderResult) {
 	})
 }
 
+// largestFirst orders the folders by size, largest first (stable for equal
+// sizes): the last folders to start are small ones, so that no connection
+// sits idle while another is still on a big folder.
+func (r *run) largestFirst(folders []FolderPlan) []FolderPlan {
+	size := func(f FolderPlan) int64 {
+		if s, ok := r.sources[f.Source.Name]; ok {
+			return s.Size
+		}
+		return f.Source.Size
+	}
+	out := slices.Clone(folders)
+	slices.SortStableFunc(out, func(a, b FolderPlan) int { return cmp.Compare(size(b), size(a)) })
+	return out
+}
+
 func (r *run) copyAll(ctx context.Context, folders []FolderPlan) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -391,7 +407,7 @@ func (r *run) copyAll(ctx context.Context, folders []FolderPlan) error {
 			}
 		}()
 	}
-	for _, f := range folders {
+	for _, f := range r.largestFirst(folders) {
 		if _, ok := r.targets[f.Target]; !ok && !f.Exists {
 			continue // could not be created; already reported
 		}
