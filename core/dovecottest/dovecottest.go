@@ -35,7 +35,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -115,7 +114,7 @@ type Server struct {
 	mu    sync.Mutex // guards users
 	users []User
 
-	proc *process
+	proc *testproc.Process
 }
 
 // owner is the system account that owns the mail and runs the mail processes.
@@ -124,13 +123,6 @@ type owner struct {
 	chown           bool   // the files must be given to uid:gid (running as root)
 	nonRoot         bool   // the master itself runs as this account
 	user, groupName string // names, for a non-root master
-}
-
-// process is a running dovecot master.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed once cmd.Wait has returned
-	err  error         // cmd.Wait's result; read only after done is closed
 }
 
 // requireEnv, when "1", turns a missing Dovecot into a test failure.
@@ -479,58 +471,21 @@ func (s *Server) start(ctx context.Context, bin string) error {
 	cmd.Dir = s.Dir
 	cmd.Stdout = stderr
 	cmd.Stderr = stderr
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("run %s: %w", bin, err)
+	p, err := testproc.Run("dovecot", cmd)
+	if err != nil {
+		return err
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
 	s.proc = p
-	if err := s.waitReady(ctx); err != nil {
+	// Dovecot's pid file appears before its login process accepts
+	// connections, so only a TLS handshake and the "* OK" greeting (RFC 9051
+	// section 7.1.1) prove the server is ready.
+	if err := p.WaitReady(ctx, startTimeout, func(ctx context.Context) error {
+		return greet(ctx, s.Addr(), s.TLSConfig())
+	}); err != nil {
 		s.stop()
 		return err
 	}
 	return nil
-}
-
-// waitReady polls the TLS port until the server completes a TLS handshake
-// and sends its "* OK" greeting (RFC 9051 section 7.1.1). Dovecot's pid file
-// appears before its login process accepts connections, so only a greeting
-// proves the server is ready.
-func (s *Server) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
-	var last error
-	for {
-		select {
-		case <-s.proc.done:
-			return s.proc.exitError()
-		default:
-		}
-		last = greet(ctx, s.Addr(), s.TLSConfig())
-		if last == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("dovecot not ready after %v: %w", startTimeout, last)
-		case <-s.proc.done:
-			return s.proc.exitError()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// exitError describes a dovecot that exited while it should be running.
-// Call it only once p.done is closed.
-func (p *process) exitError() error {
-	if p.err == nil {
-		return errors.New("dovecot exited before accepting connections")
-	}
-	return fmt.Errorf("dovecot exited before accepting connections: %w", p.err)
 }
 
 // greet connects over TLS and reads the server greeting.
@@ -560,24 +515,7 @@ func greet(ctx context.Context, addr string, cfg *tls.Config) error {
 
 // stop terminates dovecot (SIGTERM, then SIGKILL after a grace period)
 // and waits for it to exit.
-func (s *Server) stop() {
-	p := s.proc
-	if p == nil {
-		return
-	}
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
+func (s *Server) stop() { s.proc.Stop() }
 
 // TLSConfig returns a TLS configuration that trusts only the server's
 // certificate, for server name 127.0.0.1.

@@ -26,7 +26,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -59,14 +58,7 @@ type Server struct {
 
 	users   []User
 	logFile string
-	proc    *process
-}
-
-// process is a running Radicale.
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed once cmd.Wait has returned
-	err  error         // cmd.Wait's result; read only after done is closed
+	proc    *testproc.Process
 }
 
 // requireEnv, when "1", turns a missing Radicale into a test failure.
@@ -236,15 +228,10 @@ func (s *Server) start(ctx context.Context, py string) error {
 	cmd.Stderr = logf
 	// Keep the user's own Radicale configuration out of the way.
 	cmd.Env = append(os.Environ(), "RADICALE_CONFIG="+conf, "HOME="+s.Dir)
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("run %s -m radicale: %w", py, err)
+	p, err := testproc.Run("radicale", cmd)
+	if err != nil {
+		return err
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
 	s.proc = p
 	s.Port = port
 	s.URL = "http://" + net.JoinHostPort(s.Host, strconv.Itoa(port)) + "/"
@@ -257,65 +244,24 @@ func (s *Server) start(ctx context.Context, py string) error {
 
 // waitReady polls the port until Radicale answers an HTTP request.
 func (s *Server) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
-	var last error
-	for {
-		select {
-		case <-s.proc.done:
-			return s.proc.exitError()
-		default:
-		}
+	return s.proc.WaitReady(ctx, startTimeout, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodOptions, s.URL, nil)
 		if err != nil {
 			return err
 		}
 		resp, err := client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			return nil
+		if err != nil {
+			return err
 		}
-		last = err
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("radicale not ready after %v: %w", startTimeout, last)
-		case <-s.proc.done:
-			return s.proc.exitError()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// exitError describes a Radicale that exited while it should be running.
-// Call it only once p.done is closed.
-func (p *process) exitError() error {
-	if p.err == nil {
-		return errors.New("radicale exited before accepting connections")
-	}
-	return fmt.Errorf("radicale exited before accepting connections: %w", p.err)
+		resp.Body.Close()
+		return nil
+	})
 }
 
 // stop terminates Radicale (SIGTERM, then SIGKILL after a grace period)
 // and waits for it to exit.
-func (s *Server) stop() {
-	p := s.proc
-	if p == nil {
-		return
-	}
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
+func (s *Server) stop() { s.proc.Stop() }
 
 // Logs returns Radicale's log output, for failure messages.
 func (s *Server) Logs() string {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestFreePort(t *testing.T) {
@@ -53,4 +56,37 @@ func TestStart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestProcess waits for a server that never answers until it exits, and
+// stops one that runs.
+func TestProcess(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	p, err := Run("exiting", exec.Command(sh, "-c", "exit 3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	never := func(context.Context) error { return errors.New("not yet") }
+	if err := p.WaitReady(t.Context(), time.Minute, never); err == nil || !strings.Contains(err.Error(), "exiting exited") {
+		t.Errorf("WaitReady(exiting process) = %v; want it to say the process exited", err)
+	}
+
+	p, err = Run("sleeping", exec.Command(sh, "-c", "sleep 60"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := func(context.Context) error { return nil }
+	if err := p.WaitReady(t.Context(), time.Minute, ready); err != nil {
+		t.Errorf("WaitReady(ready) = %v; want nil", err)
+	}
+	p.Stop()
+	select {
+	case <-p.done:
+	default:
+		t.Error("Stop returned before the process exited")
+	}
+	p.Stop() // a second Stop is harmless
 }

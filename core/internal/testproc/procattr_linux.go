@@ -1,8 +1,8 @@
-package radicaletest
+package testproc
 
 import "syscall"
 
-// sysProcAttr makes the kernel stop Radicale if the test process dies
+// sysProcAttr makes the kernel stop a server if the test process dies
 // without running its cleanups.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}

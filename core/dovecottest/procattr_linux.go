@@ -1,9 +1,0 @@
-package dovecottest
-
-import "syscall"
-
-// sysProcAttr makes the kernel stop dovecot if the test process dies
-// without running its cleanups.
-func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-}
