@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,6 +58,11 @@ func TestExampleFromDemo(t *testing.T) {
 	}
 	if len(r.Accounts) != 1 || !r.Accounts[0].Complete || len(r.Accounts[0].Folders) == 0 {
 		t.Fatalf("Load = %+v; want one complete account with folders", r.Accounts)
+	}
+	if f := r.Accounts[0].Folders; f[0].Source != "INBOX" || !slices.IsSortedFunc(f[1:], func(a, b Folder) int {
+		return strings.Compare(strings.ToLower(a.Source), strings.ToLower(b.Source))
+	}) {
+		t.Errorf("report folders are not INBOX first, then by name: %v", f)
 	}
 	var html bytes.Buffer
 	if err := r.WriteHTML(&html); err != nil {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"mailmover/core/state"
@@ -157,6 +158,16 @@ func build(recs []state.Record) Account {
 			a.Problems = append(a.Problems, Problem{Time: r.Time, Folder: r.Folder, Subject: r.Subject, From: r.From, UID: r.UID, Kind: r.Kind.String(), Error: r.Error})
 		}
 	}
+	// INBOX first, then by name, whatever order the copy took them in.
+	slices.SortStableFunc(order, func(x, y string) int {
+		if ix, iy := strings.EqualFold(x, "INBOX"), strings.EqualFold(y, "INBOX"); ix != iy {
+			if ix {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(strings.ToLower(x), strings.ToLower(y))
+	})
 	for _, n := range order {
 		a.Folders = append(a.Folders, *folders[n])
 	}
