@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"mailmover/core/copier"
 	"mailmover/core/dav"
 	"mailmover/core/davtest"
 	"mailmover/core/imapstore"
@@ -65,3 +66,24 @@ type staticTokens struct{}
 func (staticTokens) Token(context.Context) (string, error) { return "", nil }
 
 func (staticTokens) Refresh(context.Context) (string, error) { return "", nil }
+
+// TestDoneDAVMissing says so in the verdict when the mail arrived but
+// contacts did not.
+func TestDoneDAVMissing(t *testing.T) {
+	ui, _ := newTestUI(t, Deps{})
+	plan := &copier.Plan{}
+	ui.done.set(&imapstore.Config{}, &imapstore.Config{}, plan, &copier.Result{}, &copier.Verification{}, nil)
+	j := &davJob{done: make(chan struct{}), parts: []*davPart{{
+		kind: dav.Contacts, plan: &dav.Plan{},
+		verified: &dav.Verification{Missing: 1, Collections: []dav.CollectionCheck{{Source: "Contacts", SourceCount: 3, Missing: []dav.MissingObject{{UID: "u1"}}}}},
+	}}}
+	close(j.done)
+	ui.done.setDAV(j)
+	d := ui.done
+	if !strings.HasPrefix(d.title.Text, "The mail arrived; not all contacts") || d.davMissing != 1 {
+		t.Errorf("verdict = %q, missing %d; want the contacts missing said", d.title.Text, d.davMissing)
+	}
+	if !containsText(labels(d.davRows), "2 of 3 contacts on the new account") {
+		t.Errorf("rows = %q", labels(d.davRows))
+	}
+}

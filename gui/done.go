@@ -120,6 +120,11 @@ func (d *doneScreen) setDAV(j *davJob) {
 	d.davRows.Refresh()
 	d.davBox.Show()
 	d.davMissing = missing
+	if missing > 0 && d.verified != nil && d.verified.OK() {
+		d.setVerdict(theme.NewWarningThemedResource(theme.WarningIcon()),
+			lang.X("done.dav.title", "The mail arrived; not all contacts and calendars did"),
+			lang.X("done.dav.missing", "Every message is on the new mailbox. Some contacts or calendar items are not on the new account yet: the list below says which. Run again to copy what is missing."))
+	}
 	if missing > 0 {
 		d.again.Importance = widget.HighImportance
 		d.finish.Importance = widget.MediumImportance
