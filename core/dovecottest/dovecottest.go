@@ -333,7 +333,7 @@ func (s *Server) prepare() error {
 			return fmt.Errorf("dovecottest: %w", err)
 		}
 	}
-	certPEM, keyPEM, err := selfSignedCert(time.Now())
+	certPEM, keyPEM, err := testproc.SelfSigned(time.Now())
 	if err != nil {
 		return fmt.Errorf("dovecottest: %w", err)
 	}

@@ -1,4 +1,4 @@
-package dovecottest
+package testproc
 
 import (
 	"crypto/ecdsa"
@@ -13,10 +13,11 @@ import (
 	"time"
 )
 
-// selfSignedCert makes a fresh ECDSA P-256 certificate that signs itself,
+// SelfSigned makes a fresh ECDSA P-256 certificate that signs itself,
 // valid for IP 127.0.0.1, ::1 and DNS name localhost (RFC 5280 section
-// 4.2.1.6). It returns the certificate and its private key, both PEM-encoded.
-func selfSignedCert(now time.Time) (certPEM, keyPEM []byte, err error) {
+// 4.2.1.6) from an hour before now to a day after. It returns the
+// certificate and its private key, both PEM-encoded.
+func SelfSigned(now time.Time) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("generate key: %w", err)
@@ -27,7 +28,7 @@ func selfSignedCert(now time.Time) (certPEM, keyPEM []byte, err error) {
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "127.0.0.1", Organization: []string{"mailmover dovecottest"}},
+		Subject:               pkix.Name{CommonName: "127.0.0.1", Organization: []string{"mailmover test server"}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
