@@ -118,6 +118,8 @@ type UI struct {
 	batch    *batchScreen
 	cutover  *cutoverScreen
 	report   *reportScreen
+	// views maps each step to its screen's content and shown hook.
+	views map[step]view
 
 	// demo is the running demo, nil outside it; demoDir holds its state.
 	demo    *demo.Demo
@@ -178,6 +180,18 @@ func newUI(a fyne.App, deps Deps, do func(func())) *UI {
 	ui.batch = newBatchScreen(ui)
 	ui.cutover = newCutoverScreen(ui)
 	ui.report = newReportScreen(ui)
+	ui.views = map[step]view{
+		stepStart:    {ui.start.content, ui.start.shown},
+		stepAccounts: {ui.accounts.content, ui.accounts.shown},
+		stepPlan:     {ui.plan.content, nil},
+		stepMigrate:  {ui.migrate.content, nil},
+		stepDone:     {ui.done.content, nil},
+		stepBackup:   {ui.backup.content, ui.backup.shown},
+		stepArchives: {ui.archives.content, ui.archives.shown},
+		stepBatch:    {ui.batch.content, nil},
+		stepCutover:  {ui.cutover.content, ui.cutover.shown},
+		stepReport:   {ui.report.content, ui.report.shown},
+	}
 
 	ui.banner = ui.makeBanner()
 	ui.steps = newStepBar()
@@ -211,51 +225,26 @@ func (ui *UI) ShowAndRun() {
 
 // show puts a screen in the window.
 func (ui *UI) show(s step) {
-	var c fyne.CanvasObject
-	switch s {
-	case stepStart:
-		c = ui.start.content
-	case stepAccounts:
-		c = ui.accounts.content
-	case stepPlan:
-		c = ui.plan.content
-	case stepMigrate:
-		c = ui.migrate.content
-	case stepDone:
-		c = ui.done.content
-	case stepBackup:
-		c = ui.backup.content
-	case stepArchives:
-		c = ui.archives.content
-	case stepBatch:
-		c = ui.batch.content
-	case stepCutover:
-		c = ui.cutover.content
-	case stepReport:
-		c = ui.report.content
-	}
+	v := ui.views[s]
 	ui.step = s
 	ui.steps.set(s)
-	ui.body.Objects = []fyne.CanvasObject{c}
+	ui.body.Objects = []fyne.CanvasObject{v.content}
 	ui.body.Refresh()
-	settle(c, ui.body.Size())
-	switch s {
-	case stepStart:
-		ui.start.shown()
-	case stepAccounts:
-		ui.accounts.shown()
-	case stepBackup:
-		ui.backup.shown()
-	case stepArchives:
-		ui.archives.shown()
-	case stepCutover:
-		ui.cutover.shown()
-	case stepReport:
-		ui.report.shown()
+	settle(v.content, ui.body.Size())
+	if v.shown != nil {
+		v.shown()
 	}
 	if ui.shots != nil {
 		ui.shots.shown(s)
 	}
+}
+
+// view is a screen as show needs it: what to put in the window, and what
+// to do each time it appears (read files again, fill from the demo), if
+// anything.
+type view struct {
+	content fyne.CanvasObject
+	shown   func()
 }
 
 // makeBanner builds the strip that marks the demo.
