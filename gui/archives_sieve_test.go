@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"mailmover/core/failure"
-	"mailmover/core/filters/filtertest"
 	"mailmover/core/sieve"
 	"mailmover/core/sieve/managesieve"
 	"mailmover/core/sieve/sievetest"
@@ -80,17 +79,7 @@ func TestArchivesSieve(t *testing.T) {
 	if s.activate.Checked {
 		t.Error("Activate them is ticked by default")
 	}
-	profile := t.TempDir()
-	if err := filtertest.WriteThunderbirdProfile(profile); err != nil {
-		t.Fatal(err)
-	}
-	s.kind.SetSelectedIndex(archiveThunderbird)
-	s.path.SetText(profile)
-	test.Tap(s.readNotes)
-	q.pumpUntil(t, "the notes", func() bool { return s.notes != nil || s.notesError.box.Visible() })
-	if s.notes == nil {
-		t.Fatalf("no notes: %q %q", s.notesError.title.Text, s.notesError.raw)
-	}
+	readTestFilters(t, s, q)
 	if !strings.Contains(s.notesView.String(), "Sieve script on the new server: alice@example.com") {
 		t.Errorf("notes preview does not name the script: %q", s.notesView.String())
 	}

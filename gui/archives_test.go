@@ -89,6 +89,23 @@ func TestArchivesFilters(t *testing.T) {
 	if !s.notesError.box.Visible() {
 		t.Error("Read the filters without a profile does not say what is missing")
 	}
+	readTestFilters(t, s, q)
+	if !strings.Contains(s.notesView.String(), "alice@example.com") {
+		t.Errorf("notes preview lacks the rule: %q", s.notesView.String())
+	}
+	out := filepath.Join(t.TempDir(), "notes")
+	s.saveNotesTo(out)
+	for _, name := range []string{"filter-notes.html", "filter-notes.md"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("notes not saved: %v", err)
+		}
+	}
+}
+
+// readTestFilters reads the filters of the test Thunderbird profile on the
+// Filters tab, as a user would, and waits for the notes.
+func readTestFilters(t *testing.T, s *archivesScreen, q *uiQueue) {
+	t.Helper()
 	profile := t.TempDir()
 	if err := filtertest.WriteThunderbirdProfile(profile); err != nil {
 		t.Fatal(err)
@@ -99,15 +116,5 @@ func TestArchivesFilters(t *testing.T) {
 	q.pumpUntil(t, "the notes", func() bool { return s.notes != nil || s.notesError.box.Visible() })
 	if s.notes == nil {
 		t.Fatalf("no notes: %q %q", s.notesError.title.Text, s.notesError.raw)
-	}
-	if !strings.Contains(s.notesView.String(), "alice@example.com") {
-		t.Errorf("notes preview lacks the rule: %q", s.notesView.String())
-	}
-	out := filepath.Join(t.TempDir(), "notes")
-	s.saveNotesTo(out)
-	for _, name := range []string{"filter-notes.html", "filter-notes.md"} {
-		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
-			t.Errorf("notes not saved: %v", err)
-		}
 	}
 }
