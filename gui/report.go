@@ -2,6 +2,7 @@ package gui
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,11 +152,8 @@ func (r *reportScreen) shown() {
 // loadReport reads every journal under dir; no journal at all is an empty
 // report, not an error.
 func loadReport(dir string) (*report.Report, error) {
-	if _, err := os.Stat(dir); os.IsNotExist(err) {
-		return &report.Report{}, nil
-	}
 	rep, err := report.Load(dir)
-	if err != nil && strings.HasPrefix(err.Error(), "no migration journal") {
+	if errors.Is(err, report.ErrNoJournal) {
 		return &report.Report{}, nil
 	}
 	if err != nil {

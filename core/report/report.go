@@ -67,6 +67,10 @@ type Report struct {
 	Accounts  []Account
 }
 
+// ErrNoJournal is returned by Load for a folder with no migration journal:
+// no migration was made with it as the state folder.
+var ErrNoJournal = errors.New("no migration journal found")
+
 // Load reads the journals under dir: dir itself if it holds a journal,
 // else each folder below it that does.
 func Load(dir string) (*Report, error) {
@@ -85,7 +89,7 @@ func Load(dir string) (*Report, error) {
 		}
 	}
 	if len(journals) == 0 {
-		return nil, errors.New("no migration journal found in " + dir + ": give the --state folder used for the migration")
+		return nil, fmt.Errorf("%w in %s: give the --state folder used for the migration", ErrNoJournal, dir)
 	}
 	slices.Sort(journals)
 	r := &Report{Generated: time.Now()}
